@@ -11,7 +11,17 @@
 
 #include "util.h"
 
-/* Make a fresh scratch directory under $TMPDIR for one test. */
-char *unit_tmpdir(void);
+/* A fresh scratch directory under $TMPDIR (or /tmp) for one test. */
+static inline char *unit_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *t = xasprintf("%s/dkms-boot-unit.XXXXXX", base ? base : "/tmp");
+
+	if (t && !mkdtemp(t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
 
 #endif
