@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DKMS_BOOT_CONTEXT_H
+#define DKMS_BOOT_CONTEXT_H
+
+#include "conf_eval.h"
+#include "dkmsconf.h"
+#include "vars.h"
+
+/*
+ * What one run knows about the system it looks at: the root, dkms's
+ * framework settings read from that root, and how to evaluate confs.
+ * All paths except root are as seen inside root.
+ */
+struct dkb_ctx {
+	const char *root;
+	char *dkms_tree, *source_tree, *install_tree;
+	char *distribution;  /* dkms's running_distribution */
+	char *dest_override; /* location override, NULL for none */
+	struct vars framework;
+	struct conf_eval_opts eval;
+	/* The last kernel .config read (one kernel per run, usually). */
+	char *kconfig_kver, *kconfig;
+};
+
+int dkb_ctx_init(struct dkb_ctx *c, const char *root,
+		 const struct conf_eval_opts *eval);
+void dkb_ctx_free(struct dkb_ctx *c);
+
+/* dkms's distro_version() from the root's /etc/os-release. */
+char *dkb_distribution(const char *root);
+/* override_dest_module_location() without the argument fallback:
+ * the location for a distribution, or NULL to keep the conf's own. */
+const char *dkb_dest_override(const char *distribution);
+
+/*
+ * Evaluate and resolve the dkms.conf of module/version for a kernel, as
+ * read_conf() does: the conf (conf_path, or the tree's source/dkms.conf)
+ * and the /etc/dkms/<m>[-<v>[-<k>[-<a>]]].conf override files.
+ * Returns 0 (conf->errors may be non-empty), -ENOENT when the dkms.conf
+ * cannot be read, or an evaluation error.  *how, when given, receives the
+ * method used.
+ */
+int dkb_read_conf(struct dkb_ctx *c, const char *module,
+		  const char *version, const char *kernelver, const char *arch,
+		  const char *conf_path, struct dkms_conf *conf,
+		  struct conf_eval_result *how);
+
+#endif

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* dkms-boot: command line. */
+#include <getopt.h>
+#include <locale.h>
+#include <sys/utsname.h>
+
+#include "commands.h"
+#include "log.h"
+
+static const char usage_text[] =
+	"Usage: dkms-boot COMMAND [OPTIONS]\n"
+	"\n"
+	"Keep DKMS modules current for the kernel being booted.\n"
+	"\n"
+	"Commands:\n"
+	"  status [-m NAME[/VER]] [-v VER] [-k KVER[/ARCH]] [-a ARCH]\n"
+	"         what `dkms status` prints for the same tree\n"
+	"  check  -k KVER [-a ARCH] [-m NAME]\n"
+	"         does KVER have a current build of every AUTOINSTALL package?\n"
+	"         exit 0: all current, 1: work needed, 3: something unreadable\n"
+	"  eval   -m NAME -v VER -k KVER [-a ARCH] [--conf FILE]\n"
+	"         show how a dkms.conf evaluates (variables and resolved values)\n"
+	"\n"
+	"Common options:\n"
+	"  --root DIR          look at the system mounted at DIR (default /)\n"
+	"  --json              machine-readable output (status, check)\n"
+	"  --method M          dkms.conf evaluation: auto (default), native, bash\n"
+	"  --eval-timeout MS   time limit for one bash evaluation (default 10000)\n"
+	"  --no-cache          neither read nor write dkms-boot's caches\n"
+	"  --kmsg              also log to /dev/kmsg (the boot agent does)\n"
+	"  -q, --quiet         log errors only\n"
+	"  --verbose           log debug messages\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n"
+	"\n"
+	"Exit codes: 0 success, 1 work needed (check), 2 usage error,\n"
+	"3 could not read what was asked.  See dkms-boot(8).\n";
+
+enum {
+	OPT_ROOT = 0x100,
+	OPT_JSON,
+	OPT_METHOD,
+	OPT_EVAL_TIMEOUT,
+	OPT_NO_CACHE,
+	OPT_KMSG,
+	OPT_VERBOSE,
+	OPT_CONF,
+};
+
+static const struct option long_opts[] = {
+	{"root", required_argument, NULL, OPT_ROOT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"eval-timeout", required_argument, NULL, OPT_EVAL_TIMEOUT},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"kmsg", no_argument, NULL, OPT_KMSG},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"conf", required_argument, NULL, OPT_CONF},
+	{"module", required_argument, NULL, 'm'},
+	{"kernelver", required_argument, NULL, 'k'},
+	{"arch", required_argument, NULL, 'a'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+struct cli {
+	const char *root, *module, *version, *kernel, *arch, *conf;
+	bool json, no_cache;
+	struct conf_eval_opts eval;
+	char *mbuf, *kbuf;
+};
+
+/* dkms's "-m name/version" and "-k kver/arch" forms. */
+static void split_slash(const char *arg, char **buf, const char **a,
+			const char **b)
+{
+	char *s;
+
+	free(*buf);
+	*buf = strdup(arg);
+	if (!*buf) {
+		*a = arg;
+		return;
+	}
+	s = strchr(*buf, '/');
+	if (s) {
+		*s = '\0';
+		*b = s + 1;
+	}
+	*a = *buf;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 3600000)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_opt(struct cli *cl, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_ROOT: cl->root = arg; return 0;
+	case OPT_JSON: cl->json = true; return 0;
+	case OPT_NO_CACHE: cl->no_cache = true; return 0;
+	case OPT_KMSG: log_set_kmsg(true); return 0;
+	case OPT_VERBOSE: log_set_threshold(LOG_LEVEL_DEBUG); return 0;
+	case OPT_CONF: cl->conf = arg; return 0;
+	case 'q': log_set_threshold(LOG_LEVEL_ERR); return 0;
+	case 'm': split_slash(arg, &cl->mbuf, &cl->module, &cl->version); return 0;
+	case 'v': cl->version = arg; return 0;
+	case 'k': split_slash(arg, &cl->kbuf, &cl->kernel, &cl->arch); return 0;
+	case 'a': cl->arch = arg; return 0;
+	case OPT_EVAL_TIMEOUT: return parse_uint(arg, &cl->eval.timeout_ms);
+	case OPT_METHOD:
+		if (streq(arg, "auto"))
+			cl->eval.method = CONF_METHOD_AUTO;
+		else if (streq(arg, "native"))
+			cl->eval.method = CONF_METHOD_NATIVE;
+		else if (streq(arg, "bash"))
+			cl->eval.method = CONF_METHOD_BASH;
+		else
+			return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int parse_args(struct cli *cl, int argc, char **argv)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:v:k:a:qhV", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		}
+		if (c == 'V') {
+			printf("dkms-boot %s\n", DKMS_BOOT_VERSION);
+			exit(EXIT_OK);
+		}
+		if (parse_opt(cl, c, optarg) < 0) {
+			if (c != '?')
+				log_err("invalid argument for option: %s", optarg);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument: %s", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *default_arch(void)
+{
+	static struct utsname u;
+
+	if (uname(&u) < 0)
+		return "x86_64";
+	return u.machine;
+}
+
+static int run(const char *cmd, struct cli *cl)
+{
+	_cleanup_(dkb_ctx_free) struct dkb_ctx c = {0};
+	int r;
+
+	cl->eval.use_cache = cl->eval.write_cache = !cl->no_cache;
+	r = dkb_ctx_init(&c, cl->root ? cl->root : "/", &cl->eval);
+	if (r < 0)
+		return EXIT_TROUBLE;
+	if (streq(cmd, "status")) {
+		struct status_opts o = {cl->module, cl->version, cl->kernel,
+					cl->arch, cl->json};
+
+		return cmd_status(&c, &o, stdout);
+	}
+	if (!cl->kernel) {
+		log_err("%s: -k KVER is required", cmd);
+		return EXIT_USAGE;
+	}
+	if (streq(cmd, "check")) {
+		struct check_opts o = {cl->kernel, cl->arch ?: default_arch(),
+				       cl->module, cl->json, cl->no_cache};
+
+		return cmd_check(&c, &o, stdout);
+	}
+	if (!cl->module || !cl->version) {
+		log_err("eval: -m NAME and -v VER are required");
+		return EXIT_USAGE;
+	}
+	{
+		struct eval_opts o = {cl->module, cl->version, cl->kernel,
+				      cl->arch ?: default_arch(), cl->conf};
+
+		return cmd_eval(&c, &o, stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cl = {0};
+	const char *cmd;
+	int r;
+
+	/* Glob results sort as bash sorts them: by the collation locale. */
+	setlocale(LC_COLLATE, "");
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (streq(cmd, "-h") || streq(cmd, "--help")) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (streq(cmd, "-V") || streq(cmd, "--version")) {
+		printf("dkms-boot %s\n", DKMS_BOOT_VERSION);
+		return EXIT_OK;
+	}
+	if (!streq(cmd, "status") && !streq(cmd, "check") && !streq(cmd, "eval")) {
+		log_err("unknown command: %s (try --help)", cmd);
+		return EXIT_USAGE;
+	}
+	if (parse_args(&cl, argc - 1, argv + 1) < 0)
+		return EXIT_USAGE;
+	r = run(cmd, &cl);
+	free(cl.mbuf);
+	free(cl.kbuf);
+	return r;
+}

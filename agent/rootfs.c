@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Resolve paths inside a root directory the way chroot would. */
+#include <limits.h>
+
+#include "rootfs.h"
+
+bool root_is_slash(const char *root)
+{
+	return !root || !root[0] || streq(root, "/");
+}
+
+/* Growable path buffer holding the canonical in-root prefix. */
+struct pbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static int pbuf_push(struct pbuf *b, const char *name, size_t n)
+{
+	if (b->len + n + 2 > PATH_MAX)
+		return -ENAMETOOLONG;
+	if (b->len + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		char *ns;
+
+		while (cap < b->len + n + 2)
+			cap *= 2;
+		ns = realloc(b->s, cap);
+		if (!ns)
+			return -ENOMEM;
+		b->s = ns;
+		b->cap = cap;
+	}
+	b->s[b->len++] = '/';
+	memcpy(b->s + b->len, name, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+static void pbuf_pop(struct pbuf *b)
+{
+	while (b->len > 0 && b->s[b->len - 1] != '/')
+		b->len--;
+	if (b->len > 0)
+		b->len--;
+	if (b->s)
+		b->s[b->len] = '\0';
+}
+
+/* Host path of the canonical prefix in b (root + prefix). */
+static char *pbuf_host(const char *root, const struct pbuf *b)
+{
+	return xasprintf("%s%s", root_is_slash(root) ? "" : root,
+			 b->len ? b->s : "/");
+}
+
+/*
+ * The remaining path to walk.  A symlink's target is spliced in front of
+ * what is left, so "rest" is rebuilt as target + "/" + rest.
+ */
+static int splice_link(char **rest, const char *target, const char *after)
+{
+	char *n = xasprintf("%s/%s", target, after);
+
+	if (!n)
+		return -ENOMEM;
+	free(*rest);
+	*rest = n;
+	return 0;
+}
+
+static int step_link(const char *root, struct pbuf *b, char **rest,
+		     const char *after, unsigned *links)
+{
+	_cleanup_(freep) char *host = pbuf_host(root, b);
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (!host)
+		return -ENOMEM;
+	if (++*links > ROOT_MAX_SYMLINKS)
+		return -ELOOP;
+	n = readlink(host, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	pbuf_pop(b);
+	if (target[0] == '/')
+		b->len = 0;
+	return splice_link(rest, target, after);
+}
+
+int root_canon(const char *root, const char *path, unsigned flags,
+	       char **canon)
+{
+	struct pbuf b = {0};
+	_cleanup_(freep) char *rest = strdup(path);
+	unsigned links = 0;
+	size_t pos = 0;
+	int r = 0;
+
+	if (!rest)
+		return -ENOMEM;
+	for (;;) {
+		const char *p = rest + pos, *name;
+		size_t n;
+		struct stat st;
+		_cleanup_(freep) char *host = NULL;
+		bool last;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		name = p;
+		n = strcspn(p, "/");
+		p += n;
+		while (*p == '/')
+			p++;
+		last = !*p;
+		pos = (size_t)(p - rest);
+		if (n == 1 && name[0] == '.')
+			continue;
+		if (n == 2 && name[0] == '.' && name[1] == '.') {
+			pbuf_pop(&b);
+			continue;
+		}
+		r = pbuf_push(&b, name, n);
+		if (r < 0)
+			break;
+		host = pbuf_host(root, &b);
+		if (!host) {
+			r = -ENOMEM;
+			break;
+		}
+		if (lstat(host, &st) < 0) {
+			r = -errno;
+			if (r == -ENOENT && last && (flags & ROOT_ALLOW_MISSING))
+				r = 0;
+			break;
+		}
+		if (S_ISLNK(st.st_mode) && !(last && (flags & ROOT_NOFOLLOW))) {
+			_cleanup_(freep) char *after = strdup(p);
+
+			if (!after) {
+				r = -ENOMEM;
+				break;
+			}
+			r = step_link(root, &b, &rest, after, &links);
+			if (r < 0)
+				break;
+			pos = 0;
+			continue;
+		}
+		if (!last && !S_ISDIR(st.st_mode)) {
+			r = -ENOTDIR;
+			break;
+		}
+	}
+	if (r < 0) {
+		free(b.s);
+		return r;
+	}
+	if (b.len == 0) {
+		free(b.s);
+		b.s = strdup("/");
+		if (!b.s)
+			return -ENOMEM;
+	}
+	*canon = b.s;
+	return 0;
+}
+
+static int root_path_flags(const char *root, const char *path, unsigned flags,
+			   char **host)
+{
+	_cleanup_(freep) char *canon = NULL;
+	int r;
+
+	if (root_is_slash(root)) {
+		*host = strdup(path);
+		return *host ? 0 : -ENOMEM;
+	}
+	r = root_canon(root, path, flags | ROOT_ALLOW_MISSING, &canon);
+	if (r < 0)
+		return r;
+	*host = xasprintf("%s%s", root, canon);
+	return *host ? 0 : -ENOMEM;
+}
+
+int root_path(const char *root, const char *path, char **host)
+{
+	return root_path_flags(root, path, 0, host);
+}
+
+int root_path_nofollow(const char *root, const char *path, char **host)
+{
+	return root_path_flags(root, path, ROOT_NOFOLLOW, host);
+}
+
+int root_stat(const char *root, const char *path, struct stat *st)
+{
+	_cleanup_(freep) char *host = NULL;
+	int r = root_path(root, path, &host);
+
+	if (r < 0)
+		return r;
+	return stat(host, st) < 0 ? -errno : 0;
+}
+
+int root_lstat(const char *root, const char *path, struct stat *st)
+{
+	_cleanup_(freep) char *host = NULL;
+	int r = root_path_nofollow(root, path, &host);
+
+	if (r < 0)
+		return r;
+	return lstat(host, st) < 0 ? -errno : 0;
+}
+
+bool root_exists(const char *root, const char *path)
+{
+	struct stat st;
+
+	return root_stat(root, path, &st) == 0;
+}
+
+bool root_is_dir(const char *root, const char *path)
+{
+	struct stat st;
+
+	return root_stat(root, path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool root_is_link(const char *root, const char *path)
+{
+	struct stat st;
+
+	return root_lstat(root, path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int root_read_file(const char *root, const char *path, size_t max,
+		   char **buf, size_t *len)
+{
+	_cleanup_(freep) char *host = NULL;
+	int r = root_path(root, path, &host);
+
+	if (r < 0)
+		return r;
+	return read_file(host, max, buf, len);
+}
