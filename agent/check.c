@@ -397,7 +397,7 @@ int cmd_check(struct dkb_ctx *c, const struct check_opts *o, FILE *out)
 		_cleanup_(freep) char *dir = NULL;
 
 		if (root_path(c->root, STATE_CACHE_DIR, &dir) == 0 &&
-		    mkdir_p(dir, 0755) == 0)
+		    make_dirs(dir, 0755) == 0)
 			(void)state_cache_save(&run.sc, sp);
 	}
 	run_free(&run);

@@ -234,7 +234,7 @@ static void cache_store(const char *root, const char *dir, const char *key,
 		return;
 	memcpy(data, EVAL_CACHE_MAGIC, ml);
 	memcpy(data + ml, ser, len);
-	r = mkdir_p(hdir, 0755);
+	r = make_dirs(hdir, 0755);
 	if (r == 0)
 		r = write_file_atomic(host, data, ml + len, 0644);
 	if (r < 0)

@@ -205,7 +205,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 	return fsync_parent(path);
 }
 
-int mkdir_p(const char *path, mode_t mode)
+int make_dirs(const char *path, mode_t mode)
 {
 	_cleanup_(freep) char *p = strdup(path);
 

@@ -104,7 +104,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
 
 /* mkdir -p; mode for the directories created. */
-int mkdir_p(const char *path, mode_t mode);
+int make_dirs(const char *path, mode_t mode);
 
 /* Compare two files byte for byte: 1 same, 0 different, <0 error. */
 int files_equal(const char *a, const char *b);

@@ -11,7 +11,7 @@ static void mk(const char *rel)
 {
 	_cleanup_(freep) char *p = path_join(root, rel);
 
-	assert_int_equal(mkdir_p(p, 0755), 0);
+	assert_int_equal(make_dirs(p, 0755), 0);
 }
 
 static void ln(const char *target, const char *rel)
