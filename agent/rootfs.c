@@ -56,6 +56,31 @@ static char *pbuf_host(const char *root, const struct pbuf *b)
 }
 
 /*
+ * Past a missing component nothing can be a symlink: take the rest
+ * lexically, as `realpath -m` does.
+ */
+static int append_missing(struct pbuf *b, const char *rest)
+{
+	while (*rest) {
+		size_t n;
+
+		while (*rest == '/')
+			rest++;
+		n = strcspn(rest, "/");
+		if (n == 2 && rest[0] == '.' && rest[1] == '.')
+			pbuf_pop(b);
+		else if (n > 0 && !(n == 1 && rest[0] == '.')) {
+			int r = pbuf_push(b, rest, n);
+
+			if (r < 0)
+				return r;
+		}
+		rest += n;
+	}
+	return 0;
+}
+
+/*
  * The remaining path to walk.  A symlink's target is spliced in front of
  * what is left, so "rest" is rebuilt as target + "/" + rest.
  */
@@ -136,8 +161,8 @@ int root_canon(const char *root, const char *path, unsigned flags,
 		}
 		if (lstat(host, &st) < 0) {
 			r = -errno;
-			if (r == -ENOENT && last && (flags & ROOT_ALLOW_MISSING))
-				r = 0;
+			if (r == -ENOENT && (flags & ROOT_ALLOW_MISSING))
+				r = append_missing(&b, p);
 			break;
 		}
 		if (S_ISLNK(st.st_mode) && !(last && (flags & ROOT_NOFOLLOW))) {

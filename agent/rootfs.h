@@ -17,7 +17,7 @@
 
 enum {
 	ROOT_NOFOLLOW = 1 << 0,    /* do not follow a symlink in the last component */
-	ROOT_ALLOW_MISSING = 1 << 1, /* like readlink -f: last component may be absent */
+	ROOT_ALLOW_MISSING = 1 << 1, /* like realpath -m: missing parts taken as written */
 };
 
 /* Canonical path inside root (absolute, no symlinks, no "." or "..").

@@ -84,6 +84,8 @@ static void test_loop_and_missing(void **state)
 	expect_canon("/var/lib/dkms/m/dangling", ROOT_ALLOW_MISSING, 0,
 		     "/nowhere");
 	expect_canon("/var/lib/dkms/m/1/source/x/y", 0, -ENOENT, NULL);
+	expect_canon("/var/lib/dkms/m/1/source/x/../y/./z", ROOT_ALLOW_MISSING,
+		     0, "/usr/src/m-1/y/z");
 }
 
 static void test_predicates(void **state)
