@@ -43,7 +43,8 @@ static int cmp_var(const void *a, const void *b)
 
 static void print_vars(FILE *out, struct vars *vs)
 {
-	qsort(vs->v, vs->n, sizeof(*vs->v), cmp_var);
+	if (vs->n > 1)
+		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_var);
 	for (size_t i = 0; i < vs->n; i++)
 		for (size_t j = 0; j < vs->v[i].n; j++) {
 			if (!vs->v[i].vals[j])

@@ -66,64 +66,86 @@ static int list_dir(const struct dkb_ctx *c, const char *dir, const char *pat,
 	return 0;
 }
 
-struct glob2 {
-	char *path; /* the whole path, what bash sorts by */
-	const char *a, *b;
+struct glob_hit {
+	char *full; /* the whole path, what bash sorts by */
+	char *rel;  /* below base */
 };
 
-static int cmp_glob2(const void *x, const void *y)
+static int cmp_glob_hit(const void *x, const void *y)
 {
-	return strcoll(((const struct glob2 *)x)->path,
-		       ((const struct glob2 *)y)->path);
+	return strcoll(((const struct glob_hit *)x)->full,
+		       ((const struct glob_hit *)y)->full);
+}
+
+/* Expand pats[depth..] below base/rel, appending matches to *hits. */
+static int glob_walk(const struct dkb_ctx *c, const char *base,
+		     const char *rel, const char *const *pats, size_t npats,
+		     struct glob_hit **hits, size_t *n)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	_cleanup_(freep) char *dir = rel ? xasprintf("%s/%s", base, rel)
+					 : strdup(base);
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = list_dir(c, dir, pats[0], &names);
+	for (char **nm = names; r == 0 && nm && *nm; nm++) {
+		_cleanup_(freep) char *sub = rel ? xasprintf("%s/%s", rel, *nm)
+						 : strdup(*nm);
+		struct glob_hit *nh;
+
+		if (!sub)
+			return -ENOMEM;
+		if (npats > 1) {
+			r = glob_walk(c, base, sub, pats + 1, npats - 1, hits, n);
+			continue;
+		}
+		nh = realloc(*hits, (*n + 1) * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		*hits = nh;
+		nh[*n] = (struct glob_hit){xasprintf("%s/%s", base, sub),
+					   TAKE_PTR(sub)};
+		if (!nh[(*n)++].full)
+			return -ENOMEM;
+	}
+	return r;
+}
+
+int reg_glob(const struct dkb_ctx *c, const char *base,
+	     const char *const *pats, size_t npats, char ***rel)
+{
+	struct glob_hit *hits = NULL;
+	size_t n = 0;
+	int r = glob_walk(c, base, NULL, pats, npats, &hits, &n);
+
+	if (r == 0 && n > 1)
+		qsort(hits, n, sizeof(*hits), cmp_glob_hit);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			r = strv_push(rel, hits[i].rel);
+		free(hits[i].full);
+		free(hits[i].rel);
+	}
+	free(hits);
+	return r;
 }
 
 /* Two-level glob base/pa/pb: pairs (a, b), sorted as bash sorts. */
-static int glob_two(const struct dkb_ctx *c, const char *base, const char *pa,
-		    const char *pb, struct reg_list *out)
+int reg_glob2(const struct dkb_ctx *c, const char *base, const char *pa,
+	      const char *pb, struct reg_list *out)
 {
-	_cleanup_(strv_freep) char **first = NULL;
-	struct glob2 *g = NULL;
-	char ***second = NULL;
-	size_t n = 0, na;
-	int r = list_dir(c, base, pa, &first);
+	_cleanup_(strv_freep) char **rel = NULL;
+	const char *pats[2] = {pa, pb};
+	int r = reg_glob(c, base, pats, 2, &rel);
 
-	na = strv_length(first);
-	second = calloc(na + 1, sizeof(*second));
-	if (r < 0 || !second) {
-		free(second);
-		return r < 0 ? r : -ENOMEM;
-	}
-	for (size_t i = 0; i < na && r == 0; i++) {
-		_cleanup_(freep) char *dir = xasprintf("%s/%s", base, first[i]);
+	for (char **p = rel; r == 0 && p && *p; p++) {
+		char *slash = strchr(*p, '/');
 
-		r = dir ? list_dir(c, dir, pb, &second[i]) : -ENOMEM;
-		n += strv_length(second[i]);
+		*slash = '\0';
+		r = reg_list_push(out, *p, slash + 1);
 	}
-	if (r == 0 && n) {
-		size_t k = 0;
-
-		g = calloc(n, sizeof(*g));
-		for (size_t i = 0; g && i < na; i++)
-			for (char **s = second[i]; s && *s; s++, k++)
-				g[k] = (struct glob2){
-					xasprintf("%s/%s/%s", base, first[i], *s),
-					first[i], *s};
-		if (!g)
-			r = -ENOMEM;
-		for (size_t i = 0; g && i < n; i++)
-			if (!g[i].path)
-				r = -ENOMEM;
-		if (r == 0)
-			qsort(g, n, sizeof(*g), cmp_glob2);
-		for (size_t i = 0; r == 0 && i < n; i++)
-			r = reg_list_push(out, g[i].a, g[i].b);
-		for (size_t i = 0; g && i < n; i++)
-			free(g[i].path);
-	}
-	free(g);
-	for (size_t i = 0; i < na; i++)
-		strv_free(second[i]);
-	free(second);
 	return r;
 }
 
@@ -141,7 +163,7 @@ int reg_list_added(const struct dkb_ctx *c, const char *mpat,
 		   const char *vpat, struct reg_list *out)
 {
 	_cleanup_(reg_list_freep) struct reg_list all = {0};
-	int r = glob_two(c, c->dkms_tree, mpat, vpat, &all);
+	int r = reg_glob2(c, c->dkms_tree, mpat, vpat, &all);
 
 	for (size_t i = 0; r == 0 && i < all.n; i++)
 		if (reg_is_added(c, all.p[i].a, all.p[i].b))
@@ -156,7 +178,7 @@ int reg_list_kernels(const struct dkb_ctx *c, const char *m, const char *v,
 
 	if (!base)
 		return -ENOMEM;
-	return glob_two(c, base, kpat ? kpat : "+([0-9]).*", apat, out);
+	return reg_glob2(c, base, kpat ? kpat : "+([0-9]).*", apat, out);
 }
 
 int reg_module_suffix(const struct dkb_ctx *c, const char *kver,

@@ -29,6 +29,17 @@ static inline void reg_list_freep(struct reg_list *l)
 	reg_list_free(l);
 }
 
+/*
+ * A glob base/pats[0]/pats[1]/... (NULL pattern = "*"), matched like
+ * bash with extglob and sorted as bash sorts a glob.  *rel gets the
+ * matches relative to base.
+ */
+int reg_glob(const struct dkb_ctx *c, const char *base,
+	     const char *const *pats, size_t npats, char ***rel);
+/* Two levels: pairs (a, b). */
+int reg_glob2(const struct dkb_ctx *c, const char *base, const char *pa,
+	      const char *pb, struct reg_list *out);
+
 /* module_status's loop: added module/version pairs matching the patterns
  * (NULL means "*"). */
 int reg_list_added(const struct dkb_ctx *c, const char *mpat,

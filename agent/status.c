@@ -9,6 +9,7 @@
 #include "modinfo.h"
 #include "registry.h"
 #include "rootfs.h"
+#include "status_weak.h"
 
 struct status_line {
 	char *module, *version, *kernel, *arch, *state;
@@ -208,7 +209,7 @@ static void print_text(const struct status_list *s, FILE *out)
 	}
 }
 
-static void print_json(const struct status_list *s, FILE *out)
+static void print_json(const struct status_list *s, char **weak, FILE *out)
 {
 	fputs("{\"modules\":[", out);
 	for (size_t i = 0; i < s->n; i++) {
@@ -231,12 +232,19 @@ static void print_json(const struct status_list *s, FILE *out)
 		}
 		fputs("]}", out);
 	}
+	fputs("],\"weak\":[", out);
+	for (char **w = weak; w && *w; w++) {
+		if (w != weak)
+			fputc(',', out);
+		json_str(out, *w);
+	}
 	fprintf(out, "],\"complete\":%s}\n", s->stopped ? "false" : "true");
 }
 
 int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out)
 {
 	_cleanup_(reg_list_freep) struct reg_list mv = {0};
+	_cleanup_(strv_freep) char **weak = NULL;
 	struct status_list s = {0};
 	int r = reg_list_added(c, o->module, o->version, &mv);
 
@@ -248,15 +256,20 @@ int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out)
 		    !status_add(&s, mv.p[i].a, mv.p[i].b, NULL, NULL, "added"))
 			r = -ENOMEM;
 	}
+	if (r == 0)
+		r = status_weak(c, o, &weak);
 	if (r < 0) {
 		log_err("status: %s", strerror(-r));
 		status_list_free(&s);
 		return EXIT_TROUBLE;
 	}
-	if (o->json)
-		print_json(&s, out);
-	else
+	if (o->json) {
+		print_json(&s, weak, out);
+	} else {
 		print_text(&s, out);
+		for (char **w = weak; w && *w; w++)
+			fprintf(out, "%s\n", *w);
+	}
 	status_list_free(&s);
 	return s.stopped ? EXIT_TROUBLE : EXIT_OK;
 }

@@ -53,7 +53,8 @@ static int cmp_coll(const void *a, const void *b)
 
 void strv_sort_glob(char **v)
 {
-	qsort(v, strv_length(v), sizeof(char *), cmp_coll);
+	if (strv_length(v) > 1)
+		qsort(v, strv_length(v), sizeof(char *), cmp_coll);
 }
 
 char *xasprintf(const char *fmt, ...)
