@@ -80,7 +80,8 @@ int dkms_conf_validate_names(const struct dkms_conf *conf, char *reason,
 char *dkms_ver_key(const char *version);
 /* strcmp of dkms_ver_key()s, which is how dkms orders module versions. */
 int dkms_ver_cmp(const char *a, const char *b);
-/* sort -V ordering (upstream's BUILD_EXCLUSIVE_KERNEL_MIN/_MAX). */
+/* GNU sort -V ordering (filevercmp), for callers that need it.  Note:
+ * upstream's BUILD_EXCLUSIVE_KERNEL_MIN/_MAX compare in VER() order. */
 int version_sort_cmp(const char *a, const char *b);
 
 #endif
