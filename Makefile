@@ -21,7 +21,7 @@ STATIC_LIBS := $(KMOD)/lib/libkmod.a -lblkid -lzstd -llzma -lz -lmd
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TEST_CFLAGS := $(COMMON) -O1 -g $(SAN) -DDKMS_BOOT_TEST_BUILD
 TEST_LDFLAGS := $(SAN)
-TEST_LIBS := -lkmod -lblkid -lzstd -lz -lmd
+TEST_LIBS := -lkmod -lblkid -lzstd -llzma -lz -lmd
 
 AGENT_SRCS := $(sort $(wildcard agent/*.c))
 LIB_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))

@@ -206,10 +206,13 @@ static int pick_version(struct check_run *run, const char *m,
 		r = dkb_read_conf(run->c, m, all->p[i].b, run->o->kernel,
 				  run->o->arch, NULL, &conf, NULL);
 		if (r < 0 || strv_length(conf.errors)) {
+			char why[512];
+
+			if (r < 0)
+				reg_conf_problem(run->c, m, all->p[i].b, r, why,
+						 sizeof(why));
 			add_reason(p, "bad-conf", "%s/%s: %s", m, all->p[i].b,
-				   r < 0 ? (r == -ENOENT ? "dkms.conf cannot be read"
-							 : strerror(-r))
-					 : conf.errors[0]);
+				   r < 0 ? why : conf.errors[0]);
 			dkms_conf_free(&conf);
 			continue;
 		}

@@ -12,9 +12,17 @@ enum {
 	EXIT_TROUBLE = 3, /* could not read what was asked (reason logged) */
 };
 
+#define MAX_KERNEL_ARGS 32
+
 struct status_opts {
-	const char *module, *version, *kernel, *arch;
+	const char *module, *version;
+	/* dkms runs its whole listing once per -k, in order; none: once
+	 * for every kernel.  arch[i] may be NULL (any). */
+	const char *kernels[MAX_KERNEL_ARGS], *arches[MAX_KERNEL_ARGS];
+	size_t n_kernels;
 	bool json;
+	/* Set per pass by cmd_status. */
+	const char *kernel, *arch;
 };
 
 /* `dkms status` for the same tree, byte for byte. */

@@ -97,7 +97,7 @@ static const char conf_bash_script[] =
 	"	done >&3\n"
 	"	builtin printf '%s\\0%s\\0%s\\0' __dkb_end 0 '' >&3\n"
 	"}\n"
-	"__dkb_main \"$@\"\n";
+	"__dkb_main \"$@\" && :\n";
 /* clang-format on */
 
 /* The trailer the script ends with; sizeof counts the value's NUL. */

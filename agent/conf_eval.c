@@ -268,6 +268,11 @@ static int eval_bash(const char *root, char *const *files,
 	}
 	vars_free(&res->vars);
 	r = conf_bash_eval(files, env, wl, &bo, &res->vars, &res->bash_diag);
+	if (r == -ETIME)
+		log_err("%s: evaluation timed out after %u ms; bash was killed",
+			files[0], o->timeout_ms ? o->timeout_ms : 10000);
+	else if (r < 0)
+		log_err("%s: bash evaluation failed: %s", files[0], strerror(-r));
 	if (r < 0)
 		return r;
 	if (o->write_cache && !res->bash_diag)
@@ -286,8 +291,7 @@ int conf_eval(const char *root, char *const *files, char *const *extra_key,
 		r = eval_native(root, files, env, whitelist, res);
 		if (r != -ENOTSUP || opts->method == CONF_METHOD_NATIVE)
 			return r;
-		log_debug("%s: line %u: %s; evaluating with bash",
-			  res->refused_file, res->refusal.line,
+		log_debug("%s: %s; evaluating with bash", res->refused_file,
 			  res->refusal.reason);
 		vars_free(&res->vars);
 	}

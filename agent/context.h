@@ -20,6 +20,8 @@ struct dkb_ctx {
 	struct conf_eval_opts eval;
 	/* The last kernel .config read (one kernel per run, usually). */
 	char *kconfig_kver, *kconfig;
+	/* Facts about kconfig, scanned once per kernel. */
+	enum kconfig_fact kconfig_clang, kconfig_lld;
 };
 
 int dkb_ctx_init(struct dkb_ctx *c, const char *root,

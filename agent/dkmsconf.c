@@ -505,6 +505,16 @@ static int resolve_modules(const struct vars *vs,
  * looks for $kernel_source_dir/vmlinux and asks readelf, but Debian's
  * header packages ship no vmlinux, so that branch is not ported.
  */
+
+/* A fact about the kernel config: known, or looked up. */
+static bool kconfig_has(const struct dkms_conf_ctx *ctx,
+			enum kconfig_fact known, const char *needle)
+{
+	if (known != KCONFIG_SCAN)
+		return known == KCONFIG_YES;
+	return ctx->kconfig && strstr(ctx->kconfig, needle);
+}
+
 static int select_make(const struct vars *vs, const struct dkms_conf_ctx *ctx,
 		       struct dkms_conf *c)
 {
@@ -533,15 +543,18 @@ static int select_make(const struct vars *vs, const struct dkms_conf_ctx *ctx,
 				nz(ctx->module), nz(ctx->module_version));
 	if (!base)
 		return -ENOMEM;
-	/* grep -q CONFIG_CC_IS_CLANG=y: a substring anywhere in a line. */
-	c->make_command = xasprintf(
-		"%s%s%s", base,
-		ctx->kconfig && strstr(ctx->kconfig, "CONFIG_CC_IS_CLANG=y")
-			? " CC=clang"
-			: "",
-		ctx->kconfig && strstr(ctx->kconfig, "CONFIG_LD_IS_LLD=y")
-			? " LD=ld.lld"
-			: "");
+	/* grep -q CONFIG_CC_IS_CLANG=y: a substring anywhere in a line.
+	 * Callers that resolve many confs for one kernel pass the answers
+	 * (scanning a 260 KB .config per package was most of check's time). */
+	c->make_command = xasprintf("%s%s%s", base,
+				    kconfig_has(ctx, ctx->cc_is_clang,
+						"CONFIG_CC_IS_CLANG=y")
+					    ? " CC=clang"
+					    : "",
+				    kconfig_has(ctx, ctx->ld_is_lld,
+						"CONFIG_LD_IS_LLD=y")
+					    ? " LD=ld.lld"
+					    : "");
 	if (!c->make_command)
 		return -ENOMEM;
 

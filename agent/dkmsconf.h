@@ -23,6 +23,10 @@ struct dkms_conf_ctx {
 	const char *dest_override;
 	/* Contents of the kernel's .config, NULL when absent. */
 	const char *kconfig;
+	/* Whether CONFIG_CC_IS_CLANG=y / CONFIG_LD_IS_LLD=y appear in
+	 * kconfig, when the caller already knows; KCONFIG_SCAN (0) to look. */
+	enum kconfig_fact { KCONFIG_SCAN, KCONFIG_NO, KCONFIG_YES } cc_is_clang,
+		ld_is_lld;
 };
 
 struct dkms_module_entry {

@@ -14,6 +14,7 @@
  */
 #include "commands.h"
 #include "log.h"
+#include "registry.h"
 
 static void put_escaped(FILE *out, const char *s)
 {
@@ -101,17 +102,29 @@ int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out)
 			      o->conf, &conf, &how);
 
 	if (r == -ENOTSUP) {
-		log_err("%s: line %u: %s", how.refused_file[0] ? how.refused_file : "dkms.conf",
-			how.refusal.line, how.refusal.reason);
+		log_err("%s: %s", how.refused_file[0] ? how.refused_file : "dkms.conf",
+			how.refusal.reason);
 		return EXIT_TROUBLE;
 	}
 	if (r < 0) {
-		log_err("%s/%s: cannot evaluate dkms.conf: %s", o->module,
-			o->version, strerror(-r));
+		char why[512];
+
+		if (o->conf)
+			snprintf(why, sizeof(why), "%s: %s", o->conf, strerror(-r));
+		else
+			reg_conf_problem(c, o->module, o->version, r, why, sizeof(why));
+		log_err("%s/%s: cannot evaluate: %s", o->module, o->version, why);
 		return EXIT_TROUBLE;
 	}
 	if (how.bash_diag)
 		log_warn("bash said: %s", how.bash_diag);
+	for (size_t i = 0; conf.errors && conf.errors[i]; i++) {
+		if (o->conf)
+			log_err("%s: %s", o->conf, conf.errors[i]);
+		else
+			log_err("%s/%s/%s/source/dkms.conf: %s", c->dkms_tree,
+				o->module, o->version, conf.errors[i]);
+	}
 	kv(out, "method", conf_method_name(how.used));
 	print_vars(out, &how.vars);
 	print_conf(out, &conf);

@@ -208,6 +208,12 @@ static void kconfig_load(struct dkb_ctx *c, const char *kver, const char *path)
 	c->kconfig_kver = strdup(kver);
 	if (root_read_file(c->root, path, 16 << 20, &c->kconfig, NULL) < 0)
 		c->kconfig = NULL;
+	c->kconfig_clang = c->kconfig && strstr(c->kconfig, "CONFIG_CC_IS_CLANG=y")
+				   ? KCONFIG_YES
+				   : KCONFIG_NO;
+	c->kconfig_lld = c->kconfig && strstr(c->kconfig, "CONFIG_LD_IS_LLD=y")
+				 ? KCONFIG_YES
+				 : KCONFIG_NO;
 }
 
 int dkb_read_conf(struct dkb_ctx *c, const char *module,
@@ -252,7 +258,8 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module,
 		.kernelver = kernelver, .arch = arch, .kernel_source_dir = ksrc,
 		.dkms_tree = c->dkms_tree, .module = module,
 		.module_version = version, .dest_override = c->dest_override,
-		.kconfig = c->kconfig,
+		.kconfig = c->kconfig, .cc_is_clang = c->kconfig_clang,
+		.ld_is_lld = c->kconfig_lld,
 	};
 	r = dkms_conf_resolve(&res.vars, &cc, conf);
 	if (r == 0 && how) {

@@ -67,9 +67,12 @@ static const struct option long_opts[] = {
 
 struct cli {
 	const char *root, *module, *version, *kernel, *arch, *conf;
+	const char *kernels[MAX_KERNEL_ARGS], *karch[MAX_KERNEL_ARGS];
+	char *kbufs[MAX_KERNEL_ARGS];
+	size_t n_kernels;
 	bool json, no_cache;
 	struct conf_eval_opts eval;
-	char *mbuf, *kbuf;
+	char *mbuf;
 };
 
 /* dkms's "-m name/version" and "-k kver/arch" forms. */
@@ -117,7 +120,14 @@ static int parse_opt(struct cli *cl, int c, const char *arg)
 	case 'q': log_set_threshold(LOG_LEVEL_ERR); return 0;
 	case 'm': split_slash(arg, &cl->mbuf, &cl->module, &cl->version); return 0;
 	case 'v': cl->version = arg; return 0;
-	case 'k': split_slash(arg, &cl->kbuf, &cl->kernel, &cl->arch); return 0;
+	case 'k':
+		if (cl->n_kernels == MAX_KERNEL_ARGS)
+			return -E2BIG;
+		split_slash(arg, &cl->kbufs[cl->n_kernels], &cl->kernels[cl->n_kernels],
+			    &cl->karch[cl->n_kernels]);
+		cl->kernel = cl->kernels[0];
+		cl->n_kernels++;
+		return 0;
 	case 'a': cl->arch = arg; return 0;
 	case OPT_EVAL_TIMEOUT: return parse_uint(arg, &cl->eval.timeout_ms);
 	case OPT_METHOD:
@@ -181,15 +191,27 @@ static int run(const char *cmd, struct cli *cl)
 	if (r < 0)
 		return EXIT_TROUBLE;
 	if (streq(cmd, "status")) {
-		struct status_opts o = {cl->module, cl->version, cl->kernel,
-					cl->arch, cl->json};
+		struct status_opts o = {.module = cl->module, .version = cl->version,
+					.n_kernels = cl->n_kernels, .json = cl->json,
+					.arch = cl->arch};
 
+		for (size_t i = 0; i < cl->n_kernels; i++) {
+			o.kernels[i] = cl->kernels[i];
+			/* dkms: one -a applies to every kernel given. */
+			o.arches[i] = cl->karch[i] ? cl->karch[i] : cl->arch;
+		}
 		return cmd_status(&c, &o, stdout);
 	}
 	if (!cl->kernel) {
 		log_err("%s: -k KVER is required", cmd);
 		return EXIT_USAGE;
 	}
+	if (cl->n_kernels > 1) {
+		log_err("%s: one -k KVER only", cmd);
+		return EXIT_USAGE;
+	}
+	if (!cl->arch)
+		cl->arch = cl->karch[0];
 	if (streq(cmd, "check")) {
 		struct check_opts o = {cl->kernel, cl->arch ?: default_arch(),
 				       cl->module, cl->json, cl->no_cache};
@@ -237,6 +259,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	r = run(cmd, &cl);
 	free(cl.mbuf);
-	free(cl.kbuf);
+	for (size_t i = 0; i < cl.n_kernels; i++)
+		free(cl.kbufs[i]);
 	return r;
 }

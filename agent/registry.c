@@ -2,6 +2,7 @@
 /* Read the dkms tree exactly as dkms 3.0.10's status functions do. */
 #include <fnmatch.h>
 
+#include "modinfo.h"
 #include "registry.h"
 #include "rootfs.h"
 
@@ -279,4 +280,80 @@ char *reg_installed_version(const struct dkb_ctx *c, const char *m,
 	    !endswith(canon, suffix))
 		return NULL;
 	return strndup(canon + pl, cl - pl - sl);
+}
+
+/* get_module_verinfo()'s version: "" when unreadable or absent. */
+char *reg_module_version(const struct dkb_ctx *c, const char *path)
+{
+	_cleanup_(modinfo_freep) struct modinfo mi = {0};
+	_cleanup_(freep) char *host = NULL;
+
+	if (path && root_path(c->root, path, &host) == 0 &&
+	    modinfo_read(host, &mi) == 0 && mi.version)
+		return strdup(mi.version);
+	return strdup("");
+}
+
+/* find_actual_dest_module_location(): the location whose installed copy
+ * has the same version as the one the dkms tree owns. */
+char *reg_actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
+			 const char *a, const struct dkms_module_entry *e,
+			 const char *suffix)
+{
+	_cleanup_(freep) char *owned_dir = xasprintf("%s/%s/kernel-%s-%s/module",
+						     c->dkms_tree, m, k, a);
+	_cleanup_(freep) char *owned = NULL, *owned_ver = NULL;
+	const char *locs[2] = {e->dest_location, NULL};
+
+	if (!owned_dir)
+		return NULL;
+	owned = reg_find_module(c, owned_dir, e->dest_name, suffix);
+	owned_ver = reg_module_version(c, owned);
+	if (!streq(e->dest_location_raw, e->dest_location))
+		locs[1] = e->dest_location_raw;
+	for (size_t i = 0; i < 2 && locs[i] && owned_ver; i++) {
+		_cleanup_(freep) char *dir = NULL, *inst = NULL, *ver = NULL;
+
+		if (!locs[i][0])
+			continue;
+		dir = xasprintf("%s/%s%s", c->install_tree, k, locs[i]);
+		inst = dir ? reg_find_module(c, dir, e->dest_name, suffix) : NULL;
+		if (!inst)
+			continue;
+		ver = reg_module_version(c, inst);
+		if (ver && streq(ver, owned_ver))
+			return strdup(locs[i]);
+	}
+	return strdup("");
+}
+
+
+void reg_conf_problem(const struct dkb_ctx *c, const char *m, const char *v,
+		      int err, char *buf, size_t len)
+{
+	_cleanup_(freep) char *src = xasprintf("%s/%s/%s/source", c->dkms_tree, m, v);
+	_cleanup_(freep) char *canon = NULL, *host = NULL;
+	char target[1024];
+	ssize_t n = -1;
+	int r;
+
+	if (!src) {
+		snprintf(buf, len, "%s", strerror(-err));
+		return;
+	}
+	if (root_path_nofollow(c->root, src, &host) == 0)
+		n = readlink(host, target, sizeof(target) - 1);
+	if (n >= 0)
+		target[n] = '\0';
+	r = root_canon(c->root, src, 0, &canon);
+	if (r == -ELOOP)
+		snprintf(buf, len, "%s: symbolic link loop", src);
+	else if (r < 0 && n >= 0)
+		snprintf(buf, len, "%s -> %s: %s", src, target, strerror(-r));
+	else if (r < 0)
+		snprintf(buf, len, "%s: %s", src, strerror(-r));
+	else if (err == -ENOENT)
+		snprintf(buf, len, "%s/dkms.conf: no such file", src);
+	else
+		snprintf(buf, len, "%s/dkms.conf: %s", src, strerror(-err));
 }

@@ -75,4 +75,19 @@ bool reg_is_installed(const struct dkb_ctx *c, const char *m, const char *v,
 char *reg_installed_version(const struct dkb_ctx *c, const char *m,
 			    const char *k, const char *a);
 
+/* get_module_verinfo()'s version of an in-root module: "" when
+ * unreadable or absent (dkms compares such empties as equal). */
+char *reg_module_version(const struct dkb_ctx *c, const char *path);
+/* find_actual_dest_module_location(): the location (dest_location or
+ * the conf's raw one) whose installed copy has the version of the copy
+ * the dkms tree owns; "" when none. */
+char *reg_actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
+		      const char *a, const struct dkms_module_entry *e,
+		      const char *suffix);
+
+/* Why dkb_read_conf() failed with err for m/v, in words that name the
+ * file or link at fault (a loop, a dangling source link...). */
+void reg_conf_problem(const struct dkb_ctx *c, const char *m, const char *v,
+		      int err, char *buf, size_t len);
+
 #endif

@@ -24,6 +24,9 @@ enum {
  * Returns 0, -ENOENT, -ELOOP, -ENOTDIR, -ENAMETOOLONG or -ENOMEM. */
 int root_canon(const char *root, const char *path, unsigned flags,
 	       char **canon);
+/* The same, always walked in user space (tests compare the two). */
+int root_canon_walk(const char *root, const char *path, unsigned flags,
+		    char **canon);
 
 /*
  * Host path for an in-root path, symlinks resolved inside root.  When

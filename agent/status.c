@@ -20,6 +20,7 @@ struct status_list {
 	struct status_line *l;
 	size_t n;
 	bool stopped; /* a bad dkms.conf ended the listing, as in dkms */
+	bool stopped_any;
 };
 
 static void status_list_free(struct status_list *s)
@@ -50,51 +51,6 @@ static struct status_line *status_add(struct status_list *s, const char *m,
 				  a ? strdup(a) : NULL, strdup(state), NULL};
 	s->n++;
 	return l;
-}
-
-/* get_module_verinfo()'s version: "" when unreadable or absent. */
-static char *module_version_of(const struct dkb_ctx *c, const char *path)
-{
-	_cleanup_(modinfo_freep) struct modinfo mi = {0};
-	_cleanup_(freep) char *host = NULL;
-
-	if (path && root_path(c->root, path, &host) == 0 &&
-	    modinfo_read(host, &mi) == 0 && mi.version)
-		return strdup(mi.version);
-	return strdup("");
-}
-
-/* find_actual_dest_module_location(): the location whose installed copy
- * has the same version as the one the dkms tree owns. */
-static char *actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
-			 const char *a, const struct dkms_module_entry *e,
-			 const char *suffix)
-{
-	_cleanup_(freep) char *owned_dir = xasprintf("%s/%s/kernel-%s-%s/module",
-						     c->dkms_tree, m, k, a);
-	_cleanup_(freep) char *owned = NULL, *owned_ver = NULL;
-	const char *locs[2] = {e->dest_location, NULL};
-
-	if (!owned_dir)
-		return NULL;
-	owned = reg_find_module(c, owned_dir, e->dest_name, suffix);
-	owned_ver = module_version_of(c, owned);
-	if (!streq(e->dest_location_raw, e->dest_location))
-		locs[1] = e->dest_location_raw;
-	for (size_t i = 0; i < 2 && locs[i] && owned_ver; i++) {
-		_cleanup_(freep) char *dir = NULL, *inst = NULL, *ver = NULL;
-
-		if (!locs[i][0])
-			continue;
-		dir = xasprintf("%s/%s%s", c->install_tree, k, locs[i]);
-		inst = dir ? reg_find_module(c, dir, e->dest_name, suffix) : NULL;
-		if (!inst)
-			continue;
-		ver = module_version_of(c, inst);
-		if (ver && streq(ver, owned_ver))
-			return strdup(locs[i]);
-	}
-	return strdup("");
 }
 
 static bool differs(const struct dkb_ctx *c, const char *tree_mod,
@@ -136,7 +92,7 @@ static int built_extras(const struct dkb_ctx *c, const char *m, const char *v,
 		}
 		if (!installed)
 			continue;
-		dest = actual_dest(c, m, k, a, e, suffix);
+		dest = reg_actual_dest(c, m, k, a, e, suffix);
 		dir = dest ? xasprintf("%s/%s%s", c->install_tree, k, dest) : NULL;
 		if (!dir)
 			return -ENOMEM;
@@ -171,9 +127,12 @@ static int status_built(struct dkb_ctx *c, const char *m, const char *v,
 			continue;
 		r = dkb_read_conf(c, m, v, k, a, NULL, &conf, NULL);
 		if (r < 0 || strv_length(conf.errors)) {
+			char why[512];
+
+			if (r < 0)
+				reg_conf_problem(c, m, v, r, why, sizeof(why));
 			log_err("%s/%s: bad dkms.conf for %s/%s (%s); the listing stops here, as dkms's does",
-				m, v, k, a,
-				r < 0 ? strerror(-r) : conf.errors[0]);
+				m, v, k, a, r < 0 ? why : conf.errors[0]);
 			s->stopped = true;
 			return 0;
 		}
@@ -191,9 +150,9 @@ static int status_built(struct dkb_ctx *c, const char *m, const char *v,
 	return r;
 }
 
-static void print_text(const struct status_list *s, FILE *out)
+static void print_text(const struct status_list *s, size_t from, FILE *out)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = from; i < s->n; i++) {
 		const struct status_line *l = &s->l[i];
 
 		if (!l->kernel) {
@@ -238,38 +197,59 @@ static void print_json(const struct status_list *s, char **weak, FILE *out)
 			fputc(',', out);
 		json_str(out, *w);
 	}
-	fprintf(out, "],\"complete\":%s}\n", s->stopped ? "false" : "true");
+	fprintf(out, "],\"complete\":%s}\n", s->stopped_any ? "false" : "true");
+}
+
+/* One pass of do_status + do_status_weak, as dkms runs per kernel. */
+static int status_pass(struct dkb_ctx *c, const struct status_opts *o,
+		       struct status_list *s, char ***weak)
+{
+	_cleanup_(reg_list_freep) struct reg_list mv = {0};
+	int r = reg_list_added(c, o->module, o->version, &mv);
+
+	for (size_t i = 0; r == 0 && i < mv.n && !s->stopped; i++) {
+		bool any = false;
+
+		r = status_built(c, mv.p[i].a, mv.p[i].b, o, s, &any);
+		if (r == 0 && !any && !s->stopped &&
+		    !status_add(s, mv.p[i].a, mv.p[i].b, NULL, NULL, "added"))
+			r = -ENOMEM;
+	}
+	/* dkms's listing subshell dies on a bad conf; the weak pass and
+	 * the next kernel's pass still run. */
+	s->stopped_any |= s->stopped;
+	s->stopped = false;
+	if (r == 0)
+		r = status_weak(c, o, weak);
+	return r;
 }
 
 int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out)
 {
-	_cleanup_(reg_list_freep) struct reg_list mv = {0};
 	_cleanup_(strv_freep) char **weak = NULL;
 	struct status_list s = {0};
-	int r = reg_list_added(c, o->module, o->version, &mv);
+	size_t passes = o->n_kernels ? o->n_kernels : 1;
+	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < mv.n && !s.stopped; i++) {
-		bool any = false;
+	for (size_t i = 0; r == 0 && i < passes; i++) {
+		struct status_opts po = *o;
+		size_t mark = s.n, wmark = strv_length(weak);
 
-		r = status_built(c, mv.p[i].a, mv.p[i].b, o, &s, &any);
-		if (r == 0 && !any && !s.stopped &&
-		    !status_add(&s, mv.p[i].a, mv.p[i].b, NULL, NULL, "added"))
-			r = -ENOMEM;
+		po.kernel = o->n_kernels ? o->kernels[i] : NULL;
+		po.arch = o->n_kernels ? o->arches[i] : o->arch;
+		r = status_pass(c, &po, &s, &weak);
+		if (r == 0 && !o->json)
+			print_text(&s, mark, out);
+		for (char **w = weak + wmark; r == 0 && !o->json && w && *w; w++)
+			fprintf(out, "%s\n", *w);
 	}
-	if (r == 0)
-		r = status_weak(c, o, &weak);
 	if (r < 0) {
 		log_err("status: %s", strerror(-r));
 		status_list_free(&s);
 		return EXIT_TROUBLE;
 	}
-	if (o->json) {
+	if (o->json)
 		print_json(&s, weak, out);
-	} else {
-		print_text(&s, out);
-		for (char **w = weak; w && *w; w++)
-			fprintf(out, "%s\n", *w);
-	}
 	status_list_free(&s);
-	return s.stopped ? EXIT_TROUBLE : EXIT_OK;
+	return s.stopped_any ? EXIT_TROUBLE : EXIT_OK;
 }

@@ -109,6 +109,32 @@ static void test_host_path(void **state)
 	assert_string_equal(h, want);
 }
 
+/* The kernel's walk (openat2) and ours agree on every case above. */
+static void test_fast_equals_walk(void **state)
+{
+	static const char *const paths[] = {
+		"/var/lib/dkms/m/1/source", "/var/lib/dkms/m/1/source/",
+		"/var/lib/dkms/m/kernel-6.1-x86_64",
+		"/var/lib/dkms/m/kernel-6.1-x86_64/module/../module",
+		"/var/lib/dkms/m/up", "/../../..//usr/./src",
+		"/var/lib/dkms/m/loop", "/var/lib/dkms/m/dangling",
+		"/var/lib/dkms/m/1/source/x/y", "/", "",
+	};
+	static const unsigned flags[] = {0, ROOT_NOFOLLOW, ROOT_ALLOW_MISSING};
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		for (size_t j = 0; j < ARRAY_SIZE(flags); j++) {
+			_cleanup_(freep) char *a = NULL, *b = NULL;
+			int ra = root_canon(root, paths[i], flags[j], &a);
+			int rb = root_canon_walk(root, paths[i], flags[j], &b);
+
+			if (ra != rb || (ra == 0 && strcmp(a, b) != 0))
+				fail_msg("%s (flags %u): %d %s vs walk %d %s",
+					 paths[i], flags[j], ra, a ? a : "-", rb,
+					 b ? b : "-");
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_loop_and_missing),
 		cmocka_unit_test(test_predicates),
 		cmocka_unit_test(test_host_path),
+		cmocka_unit_test(test_fast_equals_walk),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
