@@ -18,6 +18,9 @@ struct dkb_ctx {
 	char *dest_override; /* location override, NULL for none */
 	struct vars framework;
 	struct conf_eval_opts eval;
+	/* Names in /etc/dkms, read once: most packages have no override
+	 * file, and four lookups per package add up at boot. */
+	char **etc_dkms;
 	/* The last kernel .config read (one kernel per run, usually). */
 	char *kconfig_kver, *kconfig;
 	/* Facts about kconfig, scanned once per kernel. */

@@ -90,6 +90,32 @@ static int framework_files(const char *root, char ***files)
 	return r;
 }
 
+static int list_etc_dkms(struct dkb_ctx *c)
+{
+	_cleanup_(freep) char *host = NULL;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	int r = strv_push(&c->etc_dkms, ".");
+
+	if (r < 0 || root_path(c->root, "/etc/dkms", &host) < 0)
+		return r;
+	d = opendir(host);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && (r = strv_push(&c->etc_dkms, e->d_name)) < 0)
+			return r;
+	return 0;
+}
+
+static bool etc_dkms_has(const struct dkb_ctx *c, const char *path)
+{
+	const char *base = path + strlen("/etc/dkms/");
+
+	for (char **n = c->etc_dkms; n && *n; n++)
+		if (streq(*n, base))
+			return true;
+	return false;
+}
+
 static int set_default(struct vars *env, const char *name, const char *val)
 {
 	return vars_set(env, name, 0, val);
@@ -132,6 +158,9 @@ int dkb_ctx_init(struct dkb_ctx *c, const char *root,
 	c->source_tree = strdup(vars_get(&c->framework, "source_tree", 0) ?: "/usr/src");
 	c->install_tree = strdup(vars_get(&c->framework, "install_tree", 0) ?: "/lib/modules");
 	c->distribution = dkb_distribution(c->root);
+	r = list_etc_dkms(c);
+	if (r < 0)
+		return r;
 	if (!c->dkms_tree || !c->source_tree || !c->install_tree ||
 	    !c->distribution)
 		return -ENOMEM;
@@ -152,6 +181,7 @@ void dkb_ctx_free(struct dkb_ctx *c)
 	free(c->dest_override);
 	free(c->kconfig_kver);
 	free(c->kconfig);
+	strv_free(c->etc_dkms);
 	vars_free(&c->framework);
 }
 
@@ -175,8 +205,10 @@ static int conf_env(const struct dkb_ctx *c, const char *module,
 	return 0;
 }
 
-static int override_files(const char *conf, const char *m, const char *v,
-			  const char *k, const char *a, char ***files)
+/* dkms.conf, then the override files that exist, in dkms's order. */
+static int override_files(const struct dkb_ctx *c, const char *conf,
+			  const char *m, const char *v, const char *k,
+			  const char *a, char ***files)
 {
 	char *f[5] = {
 		strdup(conf),
@@ -190,7 +222,7 @@ static int override_files(const char *conf, const char *m, const char *v,
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		if (!f[i])
 			r = -ENOMEM;
-		if (r == 0)
+		if (r == 0 && (i == 0 || etc_dkms_has(c, f[i])))
 			r = strv_push(files, f[i]);
 		free(f[i]);
 	}
@@ -238,7 +270,7 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module,
 		conf_path = def;
 	if (!root_exists(c->root, conf_path))
 		return -ENOENT;
-	r = override_files(conf_path, module, version, kernelver, arch, &files);
+	r = override_files(c, conf_path, module, version, kernelver, arch, &files);
 	if (r == 0)
 		r = conf_env(c, module, version, kernelver, arch, ksrc, &env);
 	if (r < 0)

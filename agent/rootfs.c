@@ -311,24 +311,56 @@ int root_path_nofollow(const char *root, const char *path, char **host)
 	return root_path_flags(root, path, ROOT_NOFOLLOW, host);
 }
 
-int root_stat(const char *root, const char *path, struct stat *st)
+/* stat through an O_PATH descriptor opened in the root: one walk, no
+ * path string round trip.  -ENOSYS: use the path instead. */
+static int stat_fast(const char *root, const char *path, bool follow,
+		     struct stat *st)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int rfd = root_fd(root), fd, r;
+
+	if (rfd < 0)
+		return -ENOSYS;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOSYS || errno == EINVAL || errno == E2BIG
+			       ? -ENOSYS
+			       : -errno;
+	r = fstat(fd, st) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int stat_in_root(const char *root, const char *path, bool follow,
+			struct stat *st)
 {
 	_cleanup_(freep) char *host = NULL;
-	int r = root_path(root, path, &host);
+	int r;
 
+	if (root_is_slash(root))
+		return (follow ? stat(path, st) : lstat(path, st)) < 0 ? -errno : 0;
+	r = stat_fast(root, path, follow, st);
+	if (r != -ENOSYS)
+		return r;
+	r = follow ? root_path(root, path, &host) : root_path_nofollow(root, path, &host);
 	if (r < 0)
 		return r;
-	return stat(host, st) < 0 ? -errno : 0;
+	return (follow ? stat(host, st) : lstat(host, st)) < 0 ? -errno : 0;
+}
+
+int root_stat(const char *root, const char *path, struct stat *st)
+{
+	return stat_in_root(root, path, true, st);
 }
 
 int root_lstat(const char *root, const char *path, struct stat *st)
 {
-	_cleanup_(freep) char *host = NULL;
-	int r = root_path_nofollow(root, path, &host);
-
-	if (r < 0)
-		return r;
-	return lstat(host, st) < 0 ? -errno : 0;
+	return stat_in_root(root, path, false, st);
 }
 
 bool root_exists(const char *root, const char *path)
