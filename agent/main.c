@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include "commands.h"
+#include "engine.h"
 #include "log.h"
 
 static const char usage_text[] =
@@ -20,6 +21,12 @@ static const char usage_text[] =
 	"         exit 0: all current, 1: work needed, 3: something unreadable\n"
 	"  eval   -m NAME -v VER -k KVER [-a ARCH] [--conf FILE]\n"
 	"         show how a dkms.conf evaluates (variables and resolved values)\n"
+	"  build  (-m NAME [-v VER] | --all) -k KVER [-a ARCH] [-j N] [--timeout S] [--force]\n"
+	"         compile as dkms build does, sandboxed, into the dkms tree\n"
+	"  install (-m NAME [-v VER] | --all) -k KVER ...\n"
+	"         build when needed, then install as dkms install does; depmod once\n"
+	"  uninstall -m NAME -v VER -k KVER [-a ARCH]\n"
+	"         as dkms uninstall does\n"
 	"\n"
 	"Common options:\n"
 	"  --root DIR          look at the system mounted at DIR (default /)\n"
@@ -33,8 +40,17 @@ static const char usage_text[] =
 	"  -h, --help          this text\n"
 	"  -V, --version       print the version\n"
 	"\n"
+	"Build options:\n"
+	"  -j, --jobs N        make jobs in all, across parallel builds (default: nproc)\n"
+	"  --timeout S         time limit per package, in seconds (default: none)\n"
+	"  --force             rebuild / reinstall even when done\n"
+	"  --all               every package whose newest version sets AUTOINSTALL\n"
+	"  --workdir DIR       where private build directories go\n"
+	"\n"
 	"Exit codes: 0 success, 1 work needed (check), 2 usage error,\n"
-	"3 could not read what was asked.  See dkms-boot(8).\n";
+	"3 could not read what was asked, 4 a build or install failed,\n"
+	"5 a time limit was reached, 77 the package excludes this kernel.\n"
+	"See dkms-boot(8).\n";
 
 enum {
 	OPT_ROOT = 0x100,
@@ -45,6 +61,10 @@ enum {
 	OPT_KMSG,
 	OPT_VERBOSE,
 	OPT_CONF,
+	OPT_TIMEOUT,
+	OPT_FORCE,
+	OPT_ALL,
+	OPT_WORKDIR,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +76,11 @@ static const struct option long_opts[] = {
 	{"kmsg", no_argument, NULL, OPT_KMSG},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"conf", required_argument, NULL, OPT_CONF},
+	{"jobs", required_argument, NULL, 'j'},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"workdir", required_argument, NULL, OPT_WORKDIR},
 	{"module", required_argument, NULL, 'm'},
 	{"kernelver", required_argument, NULL, 'k'},
 	{"arch", required_argument, NULL, 'a'},
@@ -70,7 +95,9 @@ struct cli {
 	const char *kernels[MAX_KERNEL_ARGS], *karch[MAX_KERNEL_ARGS];
 	char *kbufs[MAX_KERNEL_ARGS];
 	size_t n_kernels;
-	bool json, no_cache;
+	bool json, no_cache, force, all;
+	unsigned jobs, timeout_s;
+	const char *workdir;
 	struct conf_eval_opts eval;
 	char *mbuf;
 };
@@ -117,6 +144,11 @@ static int parse_opt(struct cli *cl, int c, const char *arg)
 	case OPT_KMSG: log_set_kmsg(true); return 0;
 	case OPT_VERBOSE: log_set_threshold(LOG_LEVEL_DEBUG); return 0;
 	case OPT_CONF: cl->conf = arg; return 0;
+	case OPT_FORCE: cl->force = true; return 0;
+	case OPT_ALL: cl->all = true; return 0;
+	case OPT_WORKDIR: cl->workdir = arg; return 0;
+	case 'j': return parse_uint(arg, &cl->jobs);
+	case OPT_TIMEOUT: return parse_uint(arg, &cl->timeout_s);
 	case 'q': log_set_threshold(LOG_LEVEL_ERR); return 0;
 	case 'm': split_slash(arg, &cl->mbuf, &cl->module, &cl->version); return 0;
 	case 'v': cl->version = arg; return 0;
@@ -150,7 +182,7 @@ static int parse_args(struct cli *cl, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:v:k:a:qhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:v:k:a:j:qhV", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -179,6 +211,33 @@ static const char *default_arch(void)
 	if (uname(&u) < 0)
 		return "x86_64";
 	return u.machine;
+}
+
+static int run_engine(const char *cmd, struct cli *cl, struct dkb_ctx *c)
+{
+	struct engine_opts o = {
+		.action = streq(cmd, "build")	  ? ENGINE_BUILD
+			  : streq(cmd, "install") ? ENGINE_INSTALL
+						  : ENGINE_UNINSTALL,
+		.module = cl->module, .version = cl->version, .kernel = cl->kernel,
+		.arch = cl->arch ?: default_arch(), .jobs = cl->jobs,
+		.timeout_ms = cl->timeout_s * 1000, .force = cl->force,
+		.workdir = cl->workdir, .json = cl->json,
+	};
+
+	if (!!cl->module == cl->all) {
+		log_err("%s: give -m NAME or --all (not both)", cmd);
+		return EXIT_USAGE;
+	}
+	if (o.action == ENGINE_UNINSTALL && (!cl->module || !cl->version)) {
+		log_err("uninstall: -m NAME and -v VER are required");
+		return EXIT_USAGE;
+	}
+	if (cl->timeout_s > 86400) {
+		log_err("%s: --timeout is in seconds, at most 86400", cmd);
+		return EXIT_USAGE;
+	}
+	return cmd_engine(c, &o, stdout);
 }
 
 static int run(const char *cmd, struct cli *cl)
@@ -218,6 +277,8 @@ static int run(const char *cmd, struct cli *cl)
 
 		return cmd_check(&c, &o, stdout);
 	}
+	if (!streq(cmd, "eval"))
+		return run_engine(cmd, cl, &c);
 	if (!cl->module || !cl->version) {
 		log_err("eval: -m NAME and -v VER are required");
 		return EXIT_USAGE;
@@ -251,7 +312,8 @@ int main(int argc, char **argv)
 		printf("dkms-boot %s\n", DKMS_BOOT_VERSION);
 		return EXIT_OK;
 	}
-	if (!streq(cmd, "status") && !streq(cmd, "check") && !streq(cmd, "eval")) {
+	if (!streq(cmd, "status") && !streq(cmd, "check") && !streq(cmd, "eval") &&
+	    !streq(cmd, "build") && !streq(cmd, "install") && !streq(cmd, "uninstall")) {
 		log_err("unknown command: %s (try --help)", cmd);
 		return EXIT_USAGE;
 	}

@@ -283,15 +283,22 @@ char *reg_installed_version(const struct dkb_ctx *c, const char *m,
 }
 
 /* get_module_verinfo()'s version: "" when unreadable or absent. */
-char *reg_module_version(const struct dkb_ctx *c, const char *path)
+char *reg_module_version_host(const char *host)
 {
 	_cleanup_(modinfo_freep) struct modinfo mi = {0};
-	_cleanup_(freep) char *host = NULL;
 
-	if (path && root_path(c->root, path, &host) == 0 &&
-	    modinfo_read(host, &mi) == 0 && mi.version)
+	if (host && modinfo_read(host, &mi) == 0 && mi.version)
 		return strdup(mi.version);
 	return strdup("");
+}
+
+char *reg_module_version(const struct dkb_ctx *c, const char *path)
+{
+	_cleanup_(freep) char *host = NULL;
+
+	if (!path || root_path(c->root, path, &host) < 0)
+		return strdup("");
+	return reg_module_version_host(host);
 }
 
 /* find_actual_dest_module_location(): the location whose installed copy

@@ -78,6 +78,7 @@ char *reg_installed_version(const struct dkb_ctx *c, const char *m,
 /* get_module_verinfo()'s version of an in-root module: "" when
  * unreadable or absent (dkms compares such empties as equal). */
 char *reg_module_version(const struct dkb_ctx *c, const char *path);
+char *reg_module_version_host(const char *host);
 /* find_actual_dest_module_location(): the location (dest_location or
  * the conf's raw one) whose installed copy has the version of the copy
  * the dkms tree owns; "" when none. */
