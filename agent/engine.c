@@ -193,13 +193,32 @@ static int start(struct engine *e, struct job *j, unsigned jobs)
 	return 0;
 }
 
+/* "<state> <timed_out> <changed> <message>" from report(). */
+static int parse_report(const char *buf, int *st, int *ts, int *ch, int *off)
+{
+	int *f[3] = {st, ts, ch};
+	const char *p = buf;
+
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		long v = strtol(p, &end, 10);
+
+		if (end == p || *end != ' ' || v < -1 || v > 16)
+			return -EPROTO;
+		*f[i] = (int)v;
+		p = end + 1;
+	}
+	*off = (int)(p - buf);
+	return 0;
+}
+
 static void finish(struct engine *e, struct job *j)
 {
 	_cleanup_(freep) char *buf = NULL;
 	int st, ts = 0, ch = 0, off = 0, status;
 
 	if (read_fd(j->fd, 65536, &buf, NULL) < 0 || !buf ||
-	    sscanf(buf, "%d %d %d %n", &st, &ts, &ch, &off) < 3) {
+	    parse_report(buf, &st, &ts, &ch, &off) < 0) {
 		st = JOB_FAIL;
 		free(buf);
 		buf = xasprintf("-1 0 0 %s/%s: worker died", j->module,

@@ -4,11 +4,11 @@
  * framework.conf.d), which distribution decides the install location,
  * and read_conf()'s choice of files and variables.
  */
-#include <glob.h>
 #include <sys/utsname.h>
 
 #include "context.h"
 #include "log.h"
+#include "registry.h"
 #include "rootfs.h"
 
 /* os-release is KEY=value with shell quoting; we need ID and ID_LIKE. */
@@ -68,25 +68,21 @@ const char *dkb_dest_override(const char *d)
 	return NULL;
 }
 
-static int framework_files(const char *root, char ***files)
+/* framework.conf, then framework.conf.d/<name>.conf in glob order (bash's,
+ * not glob(3), which would drag NSS into the static binary for ~). */
+static int framework_files(const struct dkb_ctx *c, char ***files)
 {
-	_cleanup_(freep) char *pat = NULL;
-	glob_t g;
-	int r;
+	_cleanup_(strv_freep) char **rel = NULL;
+	const char *pat[] = {"*.conf"};
+	int r = strv_push(files, "/etc/dkms/framework.conf");
 
-	r = strv_push(files, "/etc/dkms/framework.conf");
-	if (r < 0)
-		return r;
-	pat = xasprintf("%s/etc/dkms/framework.conf.d/*.conf",
-			root_is_slash(root) ? "" : root);
-	if (!pat)
-		return -ENOMEM;
-	if (glob(pat, 0, NULL, &g) != 0)
-		return 0;
-	for (size_t i = 0; i < g.gl_pathc && r == 0; i++)
-		r = strv_push(files, g.gl_pathv[i] +
-					     (root_is_slash(root) ? 0 : strlen(root)));
-	globfree(&g);
+	if (r == 0)
+		r = reg_glob(c, "/etc/dkms/framework.conf.d", pat, 1, &rel);
+	for (char **p = rel; r == 0 && p && *p; p++) {
+		_cleanup_(freep) char *f = xasprintf("/etc/dkms/framework.conf.d/%s", *p);
+
+		r = f ? strv_push(files, f) : -ENOMEM;
+	}
 	return r;
 }
 
@@ -138,7 +134,7 @@ int dkb_ctx_init(struct dkb_ctx *c, const char *root,
 	if (r == 0)
 		r = set_default(&env, "tmp_location", "/tmp");
 	if (r == 0)
-		r = framework_files(c->root, &files);
+		r = framework_files(c, &files);
 	if (r < 0)
 		return r;
 	/* The framework variables are dkms's own globals: start from the

@@ -577,9 +577,14 @@ static const char oracle_script[] =
 	"kernelver=$1 arch=x86_64 kernel_source_dir=$2 __o_wl=$3\n"
 	"shift 3\n"
 	"for __o_v in $__o_wl; do unset $__o_v; done\n"
+	/* dkms calls read_conf as `read_conf "$@" && return`
+	 * (read_conf_or_die), where errexit is ignored. */
+	"__o_read() {\n"
 	"for __o_f; do\n"
 	"	[ -e \"$__o_f\" ] && safe_source \"$__o_f\" $__o_wl\n"
 	"done\n"
+	"}\n"
+	"__o_read \"$@\" && :\n"
 	"for __o_e in $__o_wl; do\n"
 	"	eval \"__o_ix=(\\\"\\${!$__o_e[@]}\\\")\"\n"
 	"	for __o_i in \"${__o_ix[@]}\"; do\n"
