@@ -47,29 +47,39 @@ deps:
 $(KMOD)/lib/libkmod.a:
 	@scripts/build-libkmod.sh $(KMOD)
 
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1) $(2)")
+
 $(BUILD)/static/%.o: agent/%.c $(HDRS) $(KMOD)/lib/libkmod.a
 	@mkdir -p $(@D)
-	$(CC) $(STATIC_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(STATIC_CFLAGS) -c -o $@ $<
 
 $(BUILD)/dkms-boot: $(STATIC_OBJS)
-	$(CC) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) -o $@ $^ $(STATIC_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) -o $@ $^ $(STATIC_LIBS)
 
 $(BUILD)/test/%.o: agent/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test/dkms-boot: $(TEST_OBJS)
-	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/test/unit/%: tests/unit/%.c $(TEST_LIB_OBJS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS) $(TEST_LIBS) -lcmocka
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS) $(TEST_LIBS) -lcmocka
 
 # Each fuzz target is also built as a plain program that replays its
 # corpus, so `make check` runs every saved input under the sanitizers.
 $(BUILD)/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/replay.c $(TEST_LIB_OBJS) $(TEST_LDFLAGS) $(TEST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/replay.c $(TEST_LIB_OBJS) $(TEST_LDFLAGS) $(TEST_LIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)

@@ -58,6 +58,7 @@ done
 for t in tests/integration/*.sh; do
 	[[ -f $t ]] || continue
 	name=$(basename "$t" .sh)
+	[[ $name == lib ]] && continue # shared helpers, not a test
 	[[ -n ${TESTS:-} && " $TESTS " != *" $name "* ]] && continue
 	log=$logdir/$name.log
 	start=$SECONDS
