@@ -215,6 +215,16 @@ static compress_fn compressor(enum compress_kind k)
 	}
 }
 
+int compress_buffer(enum compress_kind k, const void *in, size_t n, void **out,
+		    size_t *outlen)
+{
+	compress_fn fn = compressor(k);
+
+	if (!fn)
+		return -EINVAL;
+	return fn(in, n, out, outlen);
+}
+
 int compress_file(enum compress_kind k, const char *src, const char *dst)
 {
 	_cleanup_(closep) int fd = -1;

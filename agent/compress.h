@@ -27,6 +27,10 @@ int compress_file(enum compress_kind k, const char *src, const char *dst);
 /* The format of a buffer by its magic bytes; COMPRESS_NONE if none. */
 enum compress_kind compress_detect(const void *buf, size_t len);
 
+/* Compress a buffer (not COMPRESS_NONE); *out is malloc'd. */
+int compress_buffer(enum compress_kind k, const void *in, size_t n, void **out,
+		    size_t *outlen);
+
 /*
  * Decompress one complete in-memory stream of kind k (concatenated
  * streams/members allowed, as the CLI tools accept them).  Returns 0 and
