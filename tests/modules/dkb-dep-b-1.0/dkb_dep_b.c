@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dkb_dep_b: the dependency in the BUILD_DEPENDS test pair; its PRE_BUILD
+ * takes 2 s, so that a dependent started too early is caught.
+ */
+#include <linux/module.h>
+
+static int __init dkb_dep_b_init(void)
+{
+	return 0;
+}
+
+static void __exit dkb_dep_b_exit(void)
+{
+}
+
+module_init(dkb_dep_b_init);
+module_exit(dkb_dep_b_exit);
+
+MODULE_DESCRIPTION("dkms-boot test module");
+MODULE_AUTHOR("dkms-boot tests");
+MODULE_VERSION("1.0-dkb");
+MODULE_LICENSE("GPL");
