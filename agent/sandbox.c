@@ -22,11 +22,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "log.h"
 #include "rootfs.h"
+
 #include "sandbox.h"
 
 #ifdef DKMS_BOOT_TEST_BUILD
@@ -148,7 +150,8 @@ static int die_with_parent(const struct plan *p)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return report(p, STEP_PDEATHSIG);
-	if (getppid() != p->parent)
+	/* In a new PID namespace the parent is outside it: getppid() is 0. */
+	if (getppid() != p->parent && getppid() != 0)
 		_exit(CHILD_SETUP_EXIT);
 	return 0;
 }
@@ -281,15 +284,25 @@ static int make_ro(const char *top)
 	return make_ro_mountinfo(top);
 }
 
-/* A chroot root gets a mount of its own and the host's /proc and /dev. */
+#define PROC_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+
+/* /proc for the step: its own when it has its own PID namespace (it then
+ * sees only its own processes), else the host's. */
+static int mount_proc(const char *target)
+{
+	if (getpid() == 1)
+		return mount("proc", target, "proc", PROC_FLAGS, NULL);
+	return mount("/proc", target, NULL, MS_BIND | MS_REC, NULL);
+}
+
+/* A chroot root gets a mount of its own, a /proc and the host's /dev. */
 static int child_mount_root(const struct plan *p)
 {
 	if (p->chroot) {
 		if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return report(p, STEP_BIND_ROOT);
 		/* Kbuild reads /proc; every build writes /dev/null. */
-		if (p->proc_target && mount("/proc", p->proc_target, NULL,
-					    MS_BIND | MS_REC, NULL) < 0)
+		if (p->proc_target && mount_proc(p->proc_target) < 0)
 			return report(p, STEP_BIND_PROC);
 		if (p->dev_target && mount("/dev", p->dev_target, NULL,
 					   MS_BIND | MS_REC, NULL) < 0)
@@ -298,6 +311,9 @@ static int child_mount_root(const struct plan *p)
 	/* Device nodes stay writable on a read-only mount. */
 	if (!p->o->writable_root && make_ro(p->root) < 0)
 		return report(p, STEP_RDONLY);
+	if (!p->chroot && getpid() == 1 &&
+	    mount("proc", "/proc", "proc", PROC_FLAGS, NULL) < 0)
+		return report(p, STEP_BIND_PROC);
 	if (p->tmp_target && mount("tmpfs", p->tmp_target, "tmpfs",
 				   MS_NOSUID | MS_NODEV, TMPFS_OPTIONS) < 0)
 		return report(p, STEP_TMPFS);
@@ -418,6 +434,44 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/*
+ * As PID 1 of the step's namespace we stay behind as its init: the kernel
+ * ignores signals a process sends to its own namespace's init, so the
+ * step must not be PID 1, and orphans need reaping.  The step's status
+ * becomes ours (128+N for a signal).  When we exit, the kernel kills
+ * whatever is left in the namespace.
+ */
+static void child_init(const struct plan *p)
+{
+	pid_t step = fork();
+	int status = 0;
+
+	if (step < 0) {
+		report(p, STEP_EXEC);
+		_exit(EXEC_FAILED_EXIT);
+	}
+	if (step == 0)
+		return; /* the step goes on to exec */
+	/* Only the step may answer on the status pipe. */
+	close(p->status_wr);
+	for (;;) {
+		int st;
+		pid_t w = waitpid(-1, &st, 0);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(EXEC_FAILED_EXIT);
+		if (w == step) {
+			status = st;
+			break;
+		}
+	}
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
 static _Noreturn void child_main(const struct plan *p)
 {
 	int tree_fd;
@@ -429,6 +483,8 @@ static _Noreturn void child_main(const struct plan *p)
 	    child_mount_build(p, tree_fd) < 0 || child_enter(p) < 0 ||
 	    child_stdio(p) < 0 || child_drop(p) < 0)
 		_exit(CHILD_SETUP_EXIT);
+	if (getpid() == 1)
+		child_init(p);
 	reset_signals();
 	/* execvp looks PATH up in environ, which must be the new one. */
 	environ = (char **)p->env;
@@ -853,6 +909,30 @@ static int supervise(struct plan *p, pid_t pid, unsigned long long deadline)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * fork() into a new PID namespace: when the step's first process ends (or
+ * is killed), the kernel kills everything left in the namespace, even a
+ * job that escaped our process group with setsid().  Without clone3 or
+ * the namespace (old kernels), a plain fork and the group kill.
+ */
+static pid_t fork_newpid(void)
+{
+	/* The kernel's struct clone_args, version 0 (64 bytes); glibc has
+	 * no wrapper and <linux/sched.h> clashes with <sched.h>. */
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls;
+	} ca = {.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+	long r;
+
+	if (OLD_KERNEL)
+		return fork();
+	r = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r < 0 && (errno == ENOSYS || errno == EINVAL || errno == EPERM))
+		return fork();
+	return (pid_t)r;
+}
+
 int sandbox_run(char *const *argv, const struct sandbox_opts *o)
 {
 	_cleanup_(plan_done) struct plan p = PLAN_INIT;
@@ -869,7 +949,8 @@ int sandbox_run(char *const *argv, const struct sandbox_opts *o)
 		  p.root, o->build_host ? o->build_host : "none",
 		  p.build_target ? p.build_target : "none");
 	deadline = o->timeout_ms ? now_ns() + o->timeout_ms * 1000000ULL : 0;
-	pid = fork();
+	fflush(NULL);
+	pid = fork_newpid();
 	if (pid < 0) {
 		r = -errno;
 		log_err("sandbox: cannot fork: %s", strerror(-r));

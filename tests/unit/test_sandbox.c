@@ -349,31 +349,43 @@ static void test_timeout(void **state)
 	assert_true(now_ns() - t0 < 2000000000ULL);
 }
 
-/* Gone, or a zombie waiting for whoever inherited it. */
-static bool dead(pid_t pid)
-{
-	_cleanup_(freep) char *path = xasprintf("/proc/%d/stat", (int)pid);
-	_cleanup_(freep) char *stat = slurp(path);
-	const char *paren = stat ? strrchr(stat, ')') : NULL;
 
-	return !stat || (paren && paren[1] == ' ' && paren[2] == 'Z');
+/* Any process on the host whose command line holds needle? */
+static bool running(const char *needle)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		_cleanup_(freep) char *path = NULL, *cmd = NULL;
+		size_t len = 0;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		path = xasprintf("/proc/%s/cmdline", e->d_name);
+		if (!path || read_file(path, 65536, &cmd, &len) < 0)
+			continue;
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		if (strstr(cmd, needle))
+			return true;
+	}
+	return false;
 }
 
+/* Left-behind jobs die with the step, even one that left our process
+ * group (setsid): the step has its own PID namespace. */
 static void test_background_killed(void **state)
 {
-	_cleanup_(freep) char *pidfile = in_build("bg");
-	_cleanup_(freep) char *s = NULL;
-	pid_t pid;
 	int tries = 0;
 
-	assert_int_equal(sh("sleep 100 & echo $! > bg"), 0);
-	s = slurp(pidfile);
-	assert_non_null(s);
-	pid = (pid_t)atoi(s);
-	assert_true(pid > 1);
-	while (!dead(pid) && tries++ < 100)
+	assert_int_equal(sh("sleep 100.4242 & setsid sleep 100.4343 & exit 0"), 0);
+	while ((running("sleep 100.4242") || running("sleep 100.4343")) &&
+	       tries++ < 100)
 		usleep(10000);
-	assert_true(dead(pid));
+	assert_false(running("sleep 100.4242"));
+	assert_false(running("sleep 100.4343"));
 }
 
 static void test_exit_status(void **state)
