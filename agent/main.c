@@ -4,9 +4,11 @@
 #include <locale.h>
 #include <sys/utsname.h>
 
+#include "cache.h"
 #include "commands.h"
 #include "engine.h"
 #include "log.h"
+#include "rootfs.h"
 
 static const char usage_text[] =
 	"Usage: dkms-boot COMMAND [OPTIONS]\n"
@@ -27,6 +29,13 @@ static const char usage_text[] =
 	"         build when needed, then install as dkms install does; depmod once\n"
 	"  uninstall -m NAME -v VER -k KVER [-a ARCH]\n"
 	"         as dkms uninstall does\n"
+	"  cache add -m NAME -v VER -k KVER     the tree's build into the cache\n"
+	"  cache import FILE.dkms.tar.gz        a dkms mktarball archive\n"
+	"  cache export -m NAME -v VER -k KVER [-o FILE]   for dkms ldtarball\n"
+	"  cache list | verify                  entries (--json), fully checked\n"
+	"  cache prune [--keep KVER]...         drop kernels no longer installed\n"
+	"  cache unpack -k KVER --into DIR [-m NAME] [--allow-kabi-reuse]\n"
+	"         verified modules into DIR/<location>/, each entry all or nothing\n"
 	"\n"
 	"Common options:\n"
 	"  --root DIR          look at the system mounted at DIR (default /)\n"
@@ -47,6 +56,12 @@ static const char usage_text[] =
 	"  --all               every package whose newest version sets AUTOINSTALL\n"
 	"  --workdir DIR       where private build directories go\n"
 	"\n"
+	"Cache options:\n"
+	"  --cache-dir DIR     the cache inside the root (default " CACHE_DIR ")\n"
+	"  --allow-kabi-reuse  unpack another kernel's build when its vermagic flags\n"
+	"                      and every imported symbol CRC match (also\n"
+	"                      allow_kabi_reuse=yes in /etc/dkms-boot/dkms-boot.conf)\n"
+	"\n"
 	"Exit codes: 0 success, 1 work needed (check), 2 usage error,\n"
 	"3 could not read what was asked, 4 a build or install failed,\n"
 	"5 a time limit was reached, 77 the package excludes this kernel.\n"
@@ -65,6 +80,10 @@ enum {
 	OPT_FORCE,
 	OPT_ALL,
 	OPT_WORKDIR,
+	OPT_CACHE_DIR,
+	OPT_KABI,
+	OPT_INTO,
+	OPT_KEEP,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +100,11 @@ static const struct option long_opts[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"all", no_argument, NULL, OPT_ALL},
 	{"workdir", required_argument, NULL, OPT_WORKDIR},
+	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"allow-kabi-reuse", no_argument, NULL, OPT_KABI},
+	{"into", required_argument, NULL, OPT_INTO},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	{"output", required_argument, NULL, 'o'},
 	{"module", required_argument, NULL, 'm'},
 	{"kernelver", required_argument, NULL, 'k'},
 	{"arch", required_argument, NULL, 'a'},
@@ -98,6 +122,13 @@ struct cli {
 	bool json, no_cache, force, all;
 	unsigned jobs, timeout_s;
 	const char *workdir;
+	const char *cache_dir, *into, *output;
+	const char *keep[MAX_KERNEL_ARGS];
+	size_t n_keep;
+	bool kabi;
+	char *const *pos; /* positional arguments (cache SUB [FILE]) */
+	int n_pos;
+	const char *sub_file;
 	struct conf_eval_opts eval;
 	char *mbuf;
 };
@@ -147,6 +178,15 @@ static int parse_opt(struct cli *cl, int c, const char *arg)
 	case OPT_FORCE: cl->force = true; return 0;
 	case OPT_ALL: cl->all = true; return 0;
 	case OPT_WORKDIR: cl->workdir = arg; return 0;
+	case OPT_CACHE_DIR: cl->cache_dir = arg; return 0;
+	case OPT_KABI: cl->kabi = true; return 0;
+	case OPT_INTO: cl->into = arg; return 0;
+	case 'o': cl->output = arg; return 0;
+	case OPT_KEEP:
+		if (cl->n_keep == MAX_KERNEL_ARGS)
+			return -E2BIG;
+		cl->keep[cl->n_keep++] = arg;
+		return 0;
 	case 'j': return parse_uint(arg, &cl->jobs);
 	case OPT_TIMEOUT: return parse_uint(arg, &cl->timeout_s);
 	case 'q': log_set_threshold(LOG_LEVEL_ERR); return 0;
@@ -182,7 +222,7 @@ static int parse_args(struct cli *cl, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:v:k:a:j:qhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:v:k:a:j:o:qhV", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -197,10 +237,8 @@ static int parse_args(struct cli *cl, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		log_err("unexpected argument: %s", argv[optind]);
-		return -EINVAL;
-	}
+	cl->pos = argv + optind;
+	cl->n_pos = argc - optind;
 	return 0;
 }
 
@@ -212,6 +250,49 @@ static const char *default_arch(void)
 		return "x86_64";
 	return u.machine;
 }
+
+/* /etc/dkms-boot/dkms-boot.conf: "key=value" lines, '#' comments. */
+static int read_config(const char *root, struct cli *cl)
+{
+	_cleanup_(freep) char *buf = NULL;
+	char *line, *save = NULL;
+	unsigned n = 0;
+
+	if (root_read_file(root, "/etc/dkms-boot/dkms-boot.conf", 65536, &buf, NULL) < 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		n++;
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		if (streq(line, "allow_kabi_reuse=yes"))
+			cl->kabi = true;
+		else if (!streq(line, "allow_kabi_reuse=no")) {
+			log_err("/etc/dkms-boot/dkms-boot.conf: line %u: not understood: %s", n, line);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int run_cache(struct cli *cl, struct dkb_ctx *c)
+{
+	struct cache_cli cc = {
+		.sub = cl->pos[0], .module = cl->module, .version = cl->version,
+		.kernel = cl->kernel, .arch = cl->arch ?: default_arch(),
+		.file = cl->sub_file, .into = cl->into, .keep = cl->keep,
+		.n_keep = cl->n_keep, .json = cl->json,
+		.o = {.dir = cl->cache_dir},
+	};
+
+	if (read_config(c->root, cl) < 0)
+		return EXIT_USAGE;
+	cc.o.allow_kabi_reuse = cl->kabi;
+	if (streq(cc.sub, "export"))
+		cc.file = cl->output;
+	return cmd_cache(c, &cc, stdout);
+}
+
 
 static int run_engine(const char *cmd, struct cli *cl, struct dkb_ctx *c)
 {
@@ -249,6 +330,12 @@ static int run(const char *cmd, struct cli *cl)
 	r = dkb_ctx_init(&c, cl->root ? cl->root : "/", &cl->eval);
 	if (r < 0)
 		return EXIT_TROUBLE;
+	if (streq(cmd, "cache"))
+		return run_cache(cl, &c);
+	if (cl->n_pos) {
+		log_err("unexpected argument: %s", cl->pos[0]);
+		return EXIT_USAGE;
+	}
 	if (streq(cmd, "status")) {
 		struct status_opts o = {.module = cl->module, .version = cl->version,
 					.n_kernels = cl->n_kernels, .json = cl->json,
@@ -313,12 +400,21 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!streq(cmd, "status") && !streq(cmd, "check") && !streq(cmd, "eval") &&
-	    !streq(cmd, "build") && !streq(cmd, "install") && !streq(cmd, "uninstall")) {
+	    !streq(cmd, "build") && !streq(cmd, "install") && !streq(cmd, "uninstall") &&
+	    !streq(cmd, "cache")) {
 		log_err("unknown command: %s (try --help)", cmd);
 		return EXIT_USAGE;
 	}
 	if (parse_args(&cl, argc - 1, argv + 1) < 0)
 		return EXIT_USAGE;
+	if (streq(cmd, "cache")) {
+		/* cache SUB [FILE]: getopt moves the words to the end. */
+		if (cl.n_pos < 1 || cl.n_pos > 2) {
+			log_err("cache: give one subcommand and at most one file");
+			return EXIT_USAGE;
+		}
+		cl.sub_file = cl.n_pos == 2 ? cl.pos[1] : NULL;
+	}
 	r = run(cmd, &cl);
 	free(cl.mbuf);
 	for (size_t i = 0; i < cl.n_kernels; i++)
