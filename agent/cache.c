@@ -949,11 +949,11 @@ static int unpack_one(struct dkb_ctx *c, const struct cache_cli *cl,
 		log_err("cache unpack %s/%s for %s: %s", p->id.m, p->id.v,
 			cl->kernel, why);
 	else
-		fprintf(out, "unpacked %s/%s%s%s%s into %s (%zu modules)\n",
+		fprintf(out, "unpacked %s/%s%s%s%s into %s (%zu module%s)\n",
 			p->id.m, p->id.v, p->reuse ? " (built for " : "",
 			p->reuse ? p->id.k : "",
 			p->reuse ? ", kABI-checked)" : "", cl->into,
-			e.m.n_mods);
+			e.m.n_mods, e.m.n_mods == 1 ? "" : "s");
 	cache_entry_close(&e);
 	return r;
 }
