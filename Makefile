@@ -88,6 +88,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 test-build: $(BUILD)/dkms-boot $(BUILD)/test/dkms-boot $(UNIT_BINS) $(REPLAY_BINS)
 
 check: deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory test-build
 	@tests/run.sh
 
@@ -114,6 +115,7 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror agent/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	@echo "  FORMAT ok"
 
 clean:
 	rm -rf $(BUILD)/static $(BUILD)/test $(BUILD)/fuzz $(BUILD)/dkms-boot

@@ -952,8 +952,8 @@ static int unpack_one(struct dkb_ctx *c, const struct cache_cli *cl,
 		fprintf(out, "unpacked %s/%s%s%s%s into %s (%zu module%s)\n",
 			p->id.m, p->id.v, p->reuse ? " (built for " : "",
 			p->reuse ? p->id.k : "",
-			p->reuse ? ", kABI-checked)" : "", cl->into,
-			e.m.n_mods, e.m.n_mods == 1 ? "" : "s");
+			p->reuse ? ", kABI-checked)" : "", cl->into, e.m.n_mods,
+			e.m.n_mods == 1 ? "" : "s");
 	cache_entry_close(&e);
 	return r;
 }

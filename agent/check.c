@@ -19,7 +19,7 @@
 enum pkg_state { PKG_CURRENT, PKG_WORK, PKG_EXCLUDED, PKG_SKIPPED, PKG_BROKEN };
 
 static const char *const state_names[] = {
-	[PKG_CURRENT] = "current", [PKG_WORK] = "needs-work",
+	[PKG_CURRENT] = "current",   [PKG_WORK] = "needs-work",
 	[PKG_EXCLUDED] = "excluded", [PKG_SKIPPED] = "skipped",
 	[PKG_BROKEN] = "broken",
 };
@@ -27,7 +27,7 @@ static const char *const state_names[] = {
 struct pkg_result {
 	char *module, *version; /* version: the one that should be installed */
 	enum pkg_state state;
-	char **codes;   /* machine-readable reasons */
+	char **codes;	/* machine-readable reasons */
 	char **reasons; /* one sentence each */
 };
 
@@ -118,8 +118,8 @@ static int check_installed_file(struct check_run *run, struct pkg_result *p,
 				const struct dkms_module_entry *e)
 {
 	const char *k = run->o->kernel;
-	_cleanup_(freep) char *dir = xasprintf("%s/%s%s", run->c->install_tree,
-					       k, e->dest_location);
+	_cleanup_(freep) char *dir =
+		xasprintf("%s/%s%s", run->c->install_tree, k, e->dest_location);
 	_cleanup_(freep) char *inst = NULL, *vm = NULL;
 	char rel[256];
 	int r;
@@ -134,7 +134,8 @@ static int check_installed_file(struct check_run *run, struct pkg_result *p,
 	r = same_bytes(run, tree_mod, inst);
 	if (r == 0)
 		return add_reason(p, "installed-differs",
-				  "%s differs from the built %s", inst, tree_mod);
+				  "%s differs from the built %s", inst,
+				  tree_mod);
 	if (r < 0)
 		return add_reason(p, "installed-unreadable", "%s: %s", inst,
 				  strerror(-r));
@@ -145,7 +146,8 @@ static int check_installed_file(struct check_run *run, struct pkg_result *p,
 				  strerror(-r));
 	if (!vermagic_release(vm, rel, sizeof(rel)) || !streq(rel, k))
 		return add_reason(p, "vermagic-mismatch",
-				  "%s has vermagic \"%s\", not for %s", inst, vm, k);
+				  "%s has vermagic \"%s\", not for %s", inst,
+				  vm, k);
 	return 0;
 }
 
@@ -164,7 +166,8 @@ static int check_version(struct check_run *run, struct pkg_result *p,
 		return r < 0 ? r : -ENOMEM;
 	if (iv && !streq(iv, v))
 		r = add_reason(p, "other-version-installed",
-			       "version %s is installed for %s, %s is the newest registered",
+			       "version %s is installed for %s, %s is the "
+			       "newest registered",
 			       iv, k, v);
 	else if (r == 0)
 		r = add_reason(p, "not-built", "not built for %s/%s", k, a);
@@ -174,9 +177,11 @@ static int check_version(struct check_run *run, struct pkg_result *p,
 	else
 		for (size_t i = 0; r >= 0 && i < conf->n_mods; i++) {
 			_cleanup_(freep) char *tm = reg_find_module(
-				run->c, mdir, conf->mods[i].dest_name, run->suffix);
+				run->c, mdir, conf->mods[i].dest_name,
+				run->suffix);
 
-			r = tm ? check_installed_file(run, p, tm, &conf->mods[i])
+			r = tm ? check_installed_file(run, p, tm,
+						      &conf->mods[i])
 			       : -ENOENT;
 		}
 	if (r < 0)
@@ -217,7 +222,8 @@ static int pick_version(struct check_run *run, const char *m,
 			continue;
 		}
 		if (!conf.autoinstall ||
-		    (best->version && dkms_ver_cmp(all->p[i].b, best->version) <= 0)) {
+		    (best->version &&
+		     dkms_ver_cmp(all->p[i].b, best->version) <= 0)) {
 			dkms_conf_free(&conf);
 			continue;
 		}
@@ -245,8 +251,9 @@ static int check_package(struct check_run *run, const char *m,
 	if (r == 0 && !best.version) {
 		p->state = strv_length(p->reasons) ? PKG_BROKEN : PKG_SKIPPED;
 		if (p->state == PKG_SKIPPED)
-			r = add_reason(p, "no-autoinstall",
-				       "no registered version sets AUTOINSTALL");
+			r = add_reason(
+				p, "no-autoinstall",
+				"no registered version sets AUTOINSTALL");
 	} else if (r == 0) {
 		/* Broken older versions do not matter once a good one wins. */
 		strv_free(p->codes);
@@ -256,13 +263,15 @@ static int check_package(struct check_run *run, const char *m,
 		if (best.conf.build_exclude) {
 			p->state = PKG_EXCLUDED;
 			r = add_reason(p, "build-exclusive", "%s",
-				       best.conf.exclude_reason ?: "BUILD_EXCLUSIVE");
+				       best.conf.exclude_reason
+					       ?: "BUILD_EXCLUSIVE");
 		} else if (dkms_conf_validate_names(&best.conf, reason,
 						    sizeof(reason)) < 0) {
 			p->state = PKG_BROKEN;
 			r = add_reason(p, "unsafe-name", "%s", reason);
 		} else {
-			r = p->version ? check_version(run, p, &best.conf) : -ENOMEM;
+			r = p->version ? check_version(run, p, &best.conf)
+				       : -ENOMEM;
 		}
 	}
 	free(best.version);

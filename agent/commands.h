@@ -7,8 +7,8 @@
 /* Exit codes shared by every command (docs/dkms-boot.8). */
 enum {
 	EXIT_OK = 0,
-	EXIT_WORK = 1,    /* check: something needs work */
-	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_WORK = 1,	  /* check: something needs work */
+	EXIT_USAGE = 2,	  /* bad command line */
 	EXIT_TROUBLE = 3, /* could not read what was asked (reason logged) */
 };
 

@@ -5,10 +5,10 @@
 #include "vars.h"
 
 struct conf_bash_opts {
-	const char *root;     /* chroot into this when not "/" or NULL */
-	const char *bash;     /* path to bash inside root; default /bin/bash */
-	unsigned timeout_ms;  /* the whole evaluation; 0 means 10000 */
-	size_t max_output;    /* bytes of result accepted; 0 means 1 MiB */
+	const char *root;    /* chroot into this when not "/" or NULL */
+	const char *bash;    /* path to bash inside root; default /bin/bash */
+	unsigned timeout_ms; /* the whole evaluation; 0 means 10000 */
+	size_t max_output;   /* bytes of result accepted; 0 means 1 MiB */
 };
 
 /*

@@ -124,7 +124,8 @@ static int eval_native(const char *root, char *const *files,
 			continue;
 		for (size_t j = 0; j < v->n; j++)
 			if (v->vals[j]) {
-				r = vars_set(&res->vars, v->name, j, v->vals[j]);
+				r = vars_set(&res->vars, v->name, j,
+					     v->vals[j]);
 				if (r < 0)
 					return r;
 			}
@@ -159,9 +160,9 @@ static void hash_file_id(SHA2_CTX *h, const char *root, const char *path)
 /* The cache key: every input that can change bash's answer and that we
  * know of.  (A dkms.conf that reads other files is re-evaluated only
  * when one of these changes; docs/conf-evaluation.md says so.) */
-static void cache_key(const char *root, char *const *files,
-		      char *const *extra, const struct vars *env,
-		      const char *const *wl, char key[SHA256_DIGEST_STRING_LENGTH])
+static void cache_key(const char *root, char *const *files, char *const *extra,
+		      const struct vars *env, const char *const *wl,
+		      char key[SHA256_DIGEST_STRING_LENGTH])
 {
 	_cleanup_(freep) char *ser = NULL;
 	size_t len = 0;
@@ -227,7 +228,8 @@ static void cache_store(const char *root, const char *dir, const char *key,
 	int r;
 
 	if (!path || root_path(root, dir, &hdir) < 0 ||
-	    root_path(root, path, &host) < 0 || vars_serialize(vs, &ser, &len) < 0)
+	    root_path(root, path, &host) < 0 ||
+	    vars_serialize(vs, &ser, &len) < 0)
 		return;
 	data = malloc(ml + len);
 	if (!data)
@@ -241,9 +243,9 @@ static void cache_store(const char *root, const char *dir, const char *key,
 		log_debug("eval cache %s not written: %s", path, strerror(-r));
 }
 
-static int eval_bash(const char *root, char *const *files,
-		     char *const *extra, const struct vars *env,
-		     const char *const *wl, const struct conf_eval_opts *o,
+static int eval_bash(const char *root, char *const *files, char *const *extra,
+		     const struct vars *env, const char *const *wl,
+		     const struct conf_eval_opts *o,
 		     struct conf_eval_result *res)
 {
 	const char *dir = o->cache_dir ? o->cache_dir : DKMS_BOOT_EVAL_CACHE;
@@ -254,7 +256,8 @@ static int eval_bash(const char *root, char *const *files,
 	for (char *const *f = files; *f; f++) {
 		struct stat st;
 
-		if (root_stat(root, *f, &st) == 0 && st.st_size > CONF_MAX_SIZE) {
+		if (root_stat(root, *f, &st) == 0 &&
+		    st.st_size > CONF_MAX_SIZE) {
 			log_err("%s: larger than %u KiB, refused", *f,
 				CONF_MAX_SIZE >> 10);
 			return -EFBIG;
@@ -272,7 +275,8 @@ static int eval_bash(const char *root, char *const *files,
 		log_err("%s: evaluation timed out after %u ms; bash was killed",
 			files[0], o->timeout_ms ? o->timeout_ms : 10000);
 	else if (r < 0)
-		log_err("%s: bash evaluation failed: %s", files[0], strerror(-r));
+		log_err("%s: bash evaluation failed: %s", files[0],
+			strerror(-r));
 	if (r < 0)
 		return r;
 	if (o->write_cache && !res->bash_diag)

@@ -13,9 +13,9 @@ enum conf_method {
 
 struct conf_eval_opts {
 	enum conf_method method;
-	unsigned timeout_ms; /* bash time limit; 0: default */
-	bool use_cache;      /* reuse earlier bash results */
-	bool write_cache;    /* store new bash results (best effort) */
+	unsigned timeout_ms;   /* bash time limit; 0: default */
+	bool use_cache;	       /* reuse earlier bash results */
+	bool write_cache;      /* store new bash results (best effort) */
 	const char *cache_dir; /* in-root; default DKMS_BOOT_EVAL_CACHE */
 };
 
@@ -24,12 +24,12 @@ struct conf_eval_opts {
 #define CONF_MAX_SIZE (1u << 20)
 
 struct conf_eval_result {
-	struct vars vars;          /* the whitelisted variables */
-	enum conf_method used;     /* NATIVE or BASH */
-	bool from_cache;           /* a cached bash result */
-	struct conf_diag refusal;  /* why native refused (when used == BASH) */
-	char refused_file[256];    /* which file native refused */
-	char *bash_diag;           /* bash's stderr, NULL if none */
+	struct vars vars;	  /* the whitelisted variables */
+	enum conf_method used;	  /* NATIVE or BASH */
+	bool from_cache;	  /* a cached bash result */
+	struct conf_diag refusal; /* why native refused (when used == BASH) */
+	char refused_file[256];	  /* which file native refused */
+	char *bash_diag;	  /* bash's stderr, NULL if none */
 };
 
 void conf_eval_result_free(struct conf_eval_result *r);

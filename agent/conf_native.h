@@ -5,8 +5,8 @@
 #include "vars.h"
 
 struct conf_diag {
-	unsigned line;     /* 1-based line of the problem, 0 if none */
-	char reason[192];  /* one line, no trailing newline */
+	unsigned line;	  /* 1-based line of the problem, 0 if none */
+	char reason[192]; /* one line, no trailing newline */
 };
 
 /*

@@ -45,8 +45,8 @@ const char *dkb_dest_override(const char *distribution);
  * cannot be read, or an evaluation error.  *how, when given, receives the
  * method used.
  */
-int dkb_read_conf(struct dkb_ctx *c, const char *module,
-		  const char *version, const char *kernelver, const char *arch,
+int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
+		  const char *kernelver, const char *arch,
 		  const char *conf_path, struct dkms_conf *conf,
 		  struct conf_eval_result *how);
 

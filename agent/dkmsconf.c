@@ -546,15 +546,14 @@ static int select_make(const struct vars *vs, const struct dkms_conf_ctx *ctx,
 	/* grep -q CONFIG_CC_IS_CLANG=y: a substring anywhere in a line.
 	 * Callers that resolve many confs for one kernel pass the answers
 	 * (scanning a 260 KB .config per package was most of check's time). */
-	c->make_command = xasprintf("%s%s%s", base,
-				    kconfig_has(ctx, ctx->cc_is_clang,
-						"CONFIG_CC_IS_CLANG=y")
-					    ? " CC=clang"
-					    : "",
-				    kconfig_has(ctx, ctx->ld_is_lld,
-						"CONFIG_LD_IS_LLD=y")
-					    ? " LD=ld.lld"
-					    : "");
+	c->make_command = xasprintf(
+		"%s%s%s", base,
+		kconfig_has(ctx, ctx->cc_is_clang, "CONFIG_CC_IS_CLANG=y")
+			? " CC=clang"
+			: "",
+		kconfig_has(ctx, ctx->ld_is_lld, "CONFIG_LD_IS_LLD=y")
+			? " LD=ld.lld"
+			: "");
 	if (!c->make_command)
 		return -ENOMEM;
 

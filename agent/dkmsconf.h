@@ -15,8 +15,8 @@ struct dkms_conf_ctx {
 	const char *kernelver;
 	const char *arch;
 	const char *kernel_source_dir; /* as seen inside root */
-	const char *dkms_tree;         /* as seen inside root */
-	const char *module;            /* directory name in the dkms tree */
+	const char *dkms_tree;	       /* as seen inside root */
+	const char *module;	       /* directory name in the dkms tree */
 	const char *module_version;
 	/* The distribution location override: "/updates/dkms" on Debian,
 	 * NULL to keep DEST_MODULE_LOCATION (unknown distribution). */
@@ -25,15 +25,19 @@ struct dkms_conf_ctx {
 	const char *kconfig;
 	/* Whether CONFIG_CC_IS_CLANG=y / CONFIG_LD_IS_LLD=y appear in
 	 * kconfig, when the caller already knows; KCONFIG_SCAN (0) to look. */
-	enum kconfig_fact { KCONFIG_SCAN, KCONFIG_NO, KCONFIG_YES } cc_is_clang,
+	enum kconfig_fact {
+		KCONFIG_SCAN,
+		KCONFIG_NO,
+		KCONFIG_YES
+	} cc_is_clang,
 		ld_is_lld;
 };
 
 struct dkms_module_entry {
-	char *built_name;        /* BUILT_MODULE_NAME[i] after defaults */
-	char *built_location;    /* relative to the build dir, "" or ends in / */
-	char *dest_name;         /* DEST_MODULE_NAME[i] after defaults */
-	char *dest_location;     /* after the distribution override */
+	char *built_name;     /* BUILT_MODULE_NAME[i] after defaults */
+	char *built_location; /* relative to the build dir, "" or ends in / */
+	char *dest_name;      /* DEST_MODULE_NAME[i] after defaults */
+	char *dest_location;  /* after the distribution override */
 	char *dest_location_raw; /* DEST_MODULE_LOCATION[i] as written */
 	bool strip;
 };
@@ -46,7 +50,7 @@ struct dkms_conf {
 	char *post_add, *post_remove, *obsolete_by;
 	struct dkms_module_entry *mods;
 	size_t n_mods;
-	char **patches;       /* PATCH entries selected by PATCH_MATCH */
+	char **patches;	      /* PATCH entries selected by PATCH_MATCH */
 	char **build_depends; /* words of BUILD_DEPENDS */
 	bool autoinstall;     /* 3.0.10: any non-empty AUTOINSTALL */
 	bool no_weak_modules;

@@ -39,7 +39,8 @@ static void kv(FILE *out, const char *k, const char *v)
 
 static int cmp_var(const void *a, const void *b)
 {
-	return strcmp(((const struct var *)a)->name, ((const struct var *)b)->name);
+	return strcmp(((const struct var *)a)->name,
+		      ((const struct var *)b)->name);
 }
 
 static void print_vars(FILE *out, struct vars *vs)
@@ -102,7 +103,8 @@ int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out)
 			      o->conf, &conf, &how);
 
 	if (r == -ENOTSUP) {
-		log_err("%s: %s", how.refused_file[0] ? how.refused_file : "dkms.conf",
+		log_err("%s: %s",
+			how.refused_file[0] ? how.refused_file : "dkms.conf",
 			how.refusal.reason);
 		return EXIT_TROUBLE;
 	}
@@ -110,10 +112,13 @@ int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out)
 		char why[512];
 
 		if (o->conf)
-			snprintf(why, sizeof(why), "%s: %s", o->conf, strerror(-r));
+			snprintf(why, sizeof(why), "%s: %s", o->conf,
+				 strerror(-r));
 		else
-			reg_conf_problem(c, o->module, o->version, r, why, sizeof(why));
-		log_err("%s/%s: cannot evaluate: %s", o->module, o->version, why);
+			reg_conf_problem(c, o->module, o->version, r, why,
+					 sizeof(why));
+		log_err("%s/%s: cannot evaluate: %s", o->module, o->version,
+			why);
 		return EXIT_TROUBLE;
 	}
 	if (how.bash_diag)

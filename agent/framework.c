@@ -16,14 +16,16 @@ static char *os_release_value(const char *buf, const char *key)
 {
 	size_t kl = strlen(key);
 
-	for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+	for (const char *l = buf; l && *l;
+	     l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		const char *v, *e;
 
 		if (strncmp(l, key, kl) != 0 || l[kl] != '=')
 			continue;
 		v = l + kl + 1;
 		e = v + strcspn(v, "\n");
-		if (e > v && (*v == '"' || *v == '\'') && e[-1] == *v && e - v >= 2)
+		if (e > v && (*v == '"' || *v == '\'') && e[-1] == *v &&
+		    e - v >= 2)
 			return strndup(v + 1, (size_t)(e - v - 2));
 		return strndup(v, (size_t)(e - v));
 	}
@@ -79,7 +81,8 @@ static int framework_files(const struct dkb_ctx *c, char ***files)
 	if (r == 0)
 		r = reg_glob(c, "/etc/dkms/framework.conf.d", pat, 1, &rel);
 	for (char **p = rel; r == 0 && p && *p; p++) {
-		_cleanup_(freep) char *f = xasprintf("/etc/dkms/framework.conf.d/%s", *p);
+		_cleanup_(freep) char *f =
+			xasprintf("/etc/dkms/framework.conf.d/%s", *p);
 
 		r = f ? strv_push(files, f) : -ENOMEM;
 	}
@@ -97,7 +100,8 @@ static int list_etc_dkms(struct dkb_ctx *c)
 		return r;
 	d = opendir(host);
 	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && (r = strv_push(&c->etc_dkms, e->d_name)) < 0)
+		if (e->d_name[0] != '.' &&
+		    (r = strv_push(&c->etc_dkms, e->d_name)) < 0)
 			return r;
 	return 0;
 }
@@ -150,9 +154,12 @@ int dkb_ctx_init(struct dkb_ctx *c, const char *root,
 	}
 	c->framework = res.vars;
 	res.vars = (struct vars)VARS_INIT;
-	c->dkms_tree = strdup(vars_get(&c->framework, "dkms_tree", 0) ?: "/var/lib/dkms");
-	c->source_tree = strdup(vars_get(&c->framework, "source_tree", 0) ?: "/usr/src");
-	c->install_tree = strdup(vars_get(&c->framework, "install_tree", 0) ?: "/lib/modules");
+	c->dkms_tree = strdup(vars_get(&c->framework, "dkms_tree", 0)
+				      ?: "/var/lib/dkms");
+	c->source_tree =
+		strdup(vars_get(&c->framework, "source_tree", 0) ?: "/usr/src");
+	c->install_tree = strdup(vars_get(&c->framework, "install_tree", 0)
+					 ?: "/lib/modules");
 	c->distribution = dkb_distribution(c->root);
 	r = list_etc_dkms(c);
 	if (r < 0)
@@ -186,15 +193,20 @@ static int conf_env(const struct dkb_ctx *c, const char *module,
 		    const char *arch, const char *ksrc, struct vars *env)
 {
 	const char *pairs[][2] = {
-		{"kernelver", kernelver},     {"arch", arch},
-		{"kernel_source_dir", ksrc},  {"dkms_tree", c->dkms_tree},
-		{"source_tree", c->source_tree}, {"install_tree", c->install_tree},
-		{"module", module},           {"module_version", version},
+		{"kernelver", kernelver},
+		{"arch", arch},
+		{"kernel_source_dir", ksrc},
+		{"dkms_tree", c->dkms_tree},
+		{"source_tree", c->source_tree},
+		{"install_tree", c->install_tree},
+		{"module", module},
+		{"module_version", version},
 	};
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
-		r = vars_set(env, pairs[i][0], 0, pairs[i][1] ? pairs[i][1] : "");
+		r = vars_set(env, pairs[i][0], 0,
+			     pairs[i][1] ? pairs[i][1] : "");
 		if (r < 0)
 			return r;
 	}
@@ -236,16 +248,17 @@ static void kconfig_load(struct dkb_ctx *c, const char *kver, const char *path)
 	c->kconfig_kver = strdup(kver);
 	if (root_read_file(c->root, path, 16 << 20, &c->kconfig, NULL) < 0)
 		c->kconfig = NULL;
-	c->kconfig_clang = c->kconfig && strstr(c->kconfig, "CONFIG_CC_IS_CLANG=y")
-				   ? KCONFIG_YES
-				   : KCONFIG_NO;
+	c->kconfig_clang =
+		c->kconfig && strstr(c->kconfig, "CONFIG_CC_IS_CLANG=y")
+			? KCONFIG_YES
+			: KCONFIG_NO;
 	c->kconfig_lld = c->kconfig && strstr(c->kconfig, "CONFIG_LD_IS_LLD=y")
 				 ? KCONFIG_YES
 				 : KCONFIG_NO;
 }
 
-int dkb_read_conf(struct dkb_ctx *c, const char *module,
-		  const char *version, const char *kernelver, const char *arch,
+int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
+		  const char *kernelver, const char *arch,
 		  const char *conf_path, struct dkms_conf *conf,
 		  struct conf_eval_result *how)
 {
@@ -257,7 +270,8 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module,
 	struct dkms_conf_ctx cc;
 	int r;
 
-	def = xasprintf("%s/%s/%s/source/dkms.conf", c->dkms_tree, module, version);
+	def = xasprintf("%s/%s/%s/source/dkms.conf", c->dkms_tree, module,
+			version);
 	ksrc = xasprintf("/lib/modules/%s/build", kernelver);
 	kcfg = xasprintf("/lib/modules/%s/build/.config", kernelver);
 	if (!def || !ksrc || !kcfg)
@@ -266,7 +280,8 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module,
 		conf_path = def;
 	if (!root_exists(c->root, conf_path))
 		return -ENOENT;
-	r = override_files(c, conf_path, module, version, kernelver, arch, &files);
+	r = override_files(c, conf_path, module, version, kernelver, arch,
+			   &files);
 	if (r == 0)
 		r = conf_env(c, module, version, kernelver, arch, ksrc, &env);
 	if (r < 0)
@@ -283,10 +298,15 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module,
 	}
 	kconfig_load(c, kernelver, kcfg);
 	cc = (struct dkms_conf_ctx){
-		.kernelver = kernelver, .arch = arch, .kernel_source_dir = ksrc,
-		.dkms_tree = c->dkms_tree, .module = module,
-		.module_version = version, .dest_override = c->dest_override,
-		.kconfig = c->kconfig, .cc_is_clang = c->kconfig_clang,
+		.kernelver = kernelver,
+		.arch = arch,
+		.kernel_source_dir = ksrc,
+		.dkms_tree = c->dkms_tree,
+		.module = module,
+		.module_version = version,
+		.dest_override = c->dest_override,
+		.kconfig = c->kconfig,
+		.cc_is_clang = c->kconfig_clang,
 		.ld_is_lld = c->kconfig_lld,
 	};
 	r = dkms_conf_resolve(&res.vars, &cc, conf);

@@ -19,29 +19,40 @@ static const char usage_text[] =
 	"  status [-m NAME[/VER]] [-v VER] [-k KVER[/ARCH]] [-a ARCH]\n"
 	"         what `dkms status` prints for the same tree\n"
 	"  check  -k KVER [-a ARCH] [-m NAME]\n"
-	"         does KVER have a current build of every AUTOINSTALL package?\n"
-	"         exit 0: all current, 1: work needed, 3: something unreadable\n"
+	"         does KVER have a current build of every AUTOINSTALL "
+	"package?\n"
+	"         exit 0: all current, 1: work needed, 3: something "
+	"unreadable\n"
 	"  eval   -m NAME -v VER -k KVER [-a ARCH] [--conf FILE]\n"
-	"         show how a dkms.conf evaluates (variables and resolved values)\n"
-	"  build  (-m NAME [-v VER] | --all) -k KVER [-a ARCH] [-j N] [--timeout S] [--force]\n"
+	"         show how a dkms.conf evaluates (variables and resolved "
+	"values)\n"
+	"  build  (-m NAME [-v VER] | --all) -k KVER [-a ARCH] [-j N] "
+	"[--timeout S] [--force]\n"
 	"         compile as dkms build does, sandboxed, into the dkms tree\n"
 	"  install (-m NAME [-v VER] | --all) -k KVER ...\n"
-	"         build when needed, then install as dkms install does; depmod once\n"
+	"         build when needed, then install as dkms install does; depmod "
+	"once\n"
 	"  uninstall -m NAME -v VER -k KVER [-a ARCH]\n"
 	"         as dkms uninstall does\n"
-	"  cache add -m NAME -v VER -k KVER     the tree's build into the cache\n"
+	"  cache add -m NAME -v VER -k KVER     the tree's build into the "
+	"cache\n"
 	"  cache import FILE.dkms.tar.gz        a dkms mktarball archive\n"
 	"  cache export -m NAME -v VER -k KVER [-o FILE]   for dkms ldtarball\n"
-	"  cache list | verify                  entries (--json), fully checked\n"
-	"  cache prune [--keep KVER]...         drop kernels no longer installed\n"
+	"  cache list | verify                  entries (--json), fully "
+	"checked\n"
+	"  cache prune [--keep KVER]...         drop kernels no longer "
+	"installed\n"
 	"  cache unpack -k KVER --into DIR [-m NAME] [--allow-kabi-reuse]\n"
-	"         verified modules into DIR/<location>/, each entry all or nothing\n"
+	"         verified modules into DIR/<location>/, each entry all or "
+	"nothing\n"
 	"\n"
 	"Common options:\n"
 	"  --root DIR          look at the system mounted at DIR (default /)\n"
 	"  --json              machine-readable output (status, check)\n"
-	"  --method M          dkms.conf evaluation: auto (default), native, bash\n"
-	"  --eval-timeout MS   time limit for one bash evaluation (default 10000)\n"
+	"  --method M          dkms.conf evaluation: auto (default), native, "
+	"bash\n"
+	"  --eval-timeout MS   time limit for one bash evaluation (default "
+	"10000)\n"
 	"  --no-cache          neither read nor write dkms-boot's caches\n"
 	"  --kmsg              also log to /dev/kmsg (the boot agent does)\n"
 	"  -q, --quiet         log errors only\n"
@@ -50,17 +61,23 @@ static const char usage_text[] =
 	"  -V, --version       print the version\n"
 	"\n"
 	"Build options:\n"
-	"  -j, --jobs N        make jobs in all, across parallel builds (default: nproc)\n"
-	"  --timeout S         time limit per package, in seconds (default: none)\n"
+	"  -j, --jobs N        make jobs in all, across parallel builds "
+	"(default: nproc)\n"
+	"  --timeout S         time limit per package, in seconds (default: "
+	"none)\n"
 	"  --force             rebuild / reinstall even when done\n"
-	"  --all               every package whose newest version sets AUTOINSTALL\n"
+	"  --all               every package whose newest version sets "
+	"AUTOINSTALL\n"
 	"  --workdir DIR       where private build directories go\n"
 	"\n"
 	"Cache options:\n"
-	"  --cache-dir DIR     the cache inside the root (default " CACHE_DIR ")\n"
-	"  --allow-kabi-reuse  unpack another kernel's build when its vermagic flags\n"
+	"  --cache-dir DIR     the cache inside the root (default " CACHE_DIR
+	")\n"
+	"  --allow-kabi-reuse  unpack another kernel's build when its vermagic "
+	"flags\n"
 	"                      and every imported symbol CRC match (also\n"
-	"                      allow_kabi_reuse=yes in /etc/dkms-boot/dkms-boot.conf)\n"
+	"                      allow_kabi_reuse=yes in "
+	"/etc/dkms-boot/dkms-boot.conf)\n"
 	"\n"
 	"Exit codes: 0 success, 1 work needed (check), 2 usage error,\n"
 	"3 could not read what was asked, 4 a build or install failed,\n"
@@ -169,39 +186,77 @@ static int parse_uint(const char *s, unsigned *out)
 static int parse_opt(struct cli *cl, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_ROOT: cl->root = arg; return 0;
-	case OPT_JSON: cl->json = true; return 0;
-	case OPT_NO_CACHE: cl->no_cache = true; return 0;
-	case OPT_KMSG: log_set_kmsg(true); return 0;
-	case OPT_VERBOSE: log_set_threshold(LOG_LEVEL_DEBUG); return 0;
-	case OPT_CONF: cl->conf = arg; return 0;
-	case OPT_FORCE: cl->force = true; return 0;
-	case OPT_ALL: cl->all = true; return 0;
-	case OPT_WORKDIR: cl->workdir = arg; return 0;
-	case OPT_CACHE_DIR: cl->cache_dir = arg; return 0;
-	case OPT_KABI: cl->kabi = true; return 0;
-	case OPT_INTO: cl->into = arg; return 0;
-	case 'o': cl->output = arg; return 0;
+	case OPT_ROOT:
+		cl->root = arg;
+		return 0;
+	case OPT_JSON:
+		cl->json = true;
+		return 0;
+	case OPT_NO_CACHE:
+		cl->no_cache = true;
+		return 0;
+	case OPT_KMSG:
+		log_set_kmsg(true);
+		return 0;
+	case OPT_VERBOSE:
+		log_set_threshold(LOG_LEVEL_DEBUG);
+		return 0;
+	case OPT_CONF:
+		cl->conf = arg;
+		return 0;
+	case OPT_FORCE:
+		cl->force = true;
+		return 0;
+	case OPT_ALL:
+		cl->all = true;
+		return 0;
+	case OPT_WORKDIR:
+		cl->workdir = arg;
+		return 0;
+	case OPT_CACHE_DIR:
+		cl->cache_dir = arg;
+		return 0;
+	case OPT_KABI:
+		cl->kabi = true;
+		return 0;
+	case OPT_INTO:
+		cl->into = arg;
+		return 0;
+	case 'o':
+		cl->output = arg;
+		return 0;
 	case OPT_KEEP:
 		if (cl->n_keep == MAX_KERNEL_ARGS)
 			return -E2BIG;
 		cl->keep[cl->n_keep++] = arg;
 		return 0;
-	case 'j': return parse_uint(arg, &cl->jobs);
-	case OPT_TIMEOUT: return parse_uint(arg, &cl->timeout_s);
-	case 'q': log_set_threshold(LOG_LEVEL_ERR); return 0;
-	case 'm': split_slash(arg, &cl->mbuf, &cl->module, &cl->version); return 0;
-	case 'v': cl->version = arg; return 0;
+	case 'j':
+		return parse_uint(arg, &cl->jobs);
+	case OPT_TIMEOUT:
+		return parse_uint(arg, &cl->timeout_s);
+	case 'q':
+		log_set_threshold(LOG_LEVEL_ERR);
+		return 0;
+	case 'm':
+		split_slash(arg, &cl->mbuf, &cl->module, &cl->version);
+		return 0;
+	case 'v':
+		cl->version = arg;
+		return 0;
 	case 'k':
 		if (cl->n_kernels == MAX_KERNEL_ARGS)
 			return -E2BIG;
-		split_slash(arg, &cl->kbufs[cl->n_kernels], &cl->kernels[cl->n_kernels],
+		split_slash(arg, &cl->kbufs[cl->n_kernels],
+			    &cl->kernels[cl->n_kernels],
 			    &cl->karch[cl->n_kernels]);
 		cl->kernel = cl->kernels[0];
 		cl->n_kernels++;
 		return 0;
-	case 'a': cl->arch = arg; return 0;
-	case OPT_EVAL_TIMEOUT: return parse_uint(arg, &cl->eval.timeout_ms);
+	case 'a':
+		cl->arch = arg;
+		return 0;
+	case OPT_EVAL_TIMEOUT:
+		return parse_uint(arg, &cl->eval.timeout_ms);
 	case OPT_METHOD:
 		if (streq(arg, "auto"))
 			cl->eval.method = CONF_METHOD_AUTO;
@@ -222,7 +277,8 @@ static int parse_args(struct cli *cl, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:v:k:a:j:o:qhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:v:k:a:j:o:qhV", long_opts,
+				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -233,7 +289,8 @@ static int parse_args(struct cli *cl, int argc, char **argv)
 		}
 		if (parse_opt(cl, c, optarg) < 0) {
 			if (c != '?')
-				log_err("invalid argument for option: %s", optarg);
+				log_err("invalid argument for option: %s",
+					optarg);
 			return -EINVAL;
 		}
 	}
@@ -258,9 +315,11 @@ static int read_config(const char *root, struct cli *cl)
 	char *line, *save = NULL;
 	unsigned n = 0;
 
-	if (root_read_file(root, "/etc/dkms-boot/dkms-boot.conf", 65536, &buf, NULL) < 0)
+	if (root_read_file(root, "/etc/dkms-boot/dkms-boot.conf", 65536, &buf,
+			   NULL) < 0)
 		return 0;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		n++;
 		line += strspn(line, " \t");
 		if (!*line || *line == '#')
@@ -268,7 +327,9 @@ static int read_config(const char *root, struct cli *cl)
 		if (streq(line, "allow_kabi_reuse=yes"))
 			cl->kabi = true;
 		else if (!streq(line, "allow_kabi_reuse=no")) {
-			log_err("/etc/dkms-boot/dkms-boot.conf: line %u: not understood: %s", n, line);
+			log_err("/etc/dkms-boot/dkms-boot.conf: line %u: not "
+				"understood: %s",
+				n, line);
 			return -EINVAL;
 		}
 	}
@@ -278,10 +339,16 @@ static int read_config(const char *root, struct cli *cl)
 static int run_cache(struct cli *cl, struct dkb_ctx *c)
 {
 	struct cache_cli cc = {
-		.sub = cl->pos[0], .module = cl->module, .version = cl->version,
-		.kernel = cl->kernel, .arch = cl->arch ?: default_arch(),
-		.file = cl->sub_file, .into = cl->into, .keep = cl->keep,
-		.n_keep = cl->n_keep, .json = cl->json,
+		.sub = cl->pos[0],
+		.module = cl->module,
+		.version = cl->version,
+		.kernel = cl->kernel,
+		.arch = cl->arch ?: default_arch(),
+		.file = cl->sub_file,
+		.into = cl->into,
+		.keep = cl->keep,
+		.n_keep = cl->n_keep,
+		.json = cl->json,
 		.o = {.dir = cl->cache_dir},
 	};
 
@@ -293,17 +360,21 @@ static int run_cache(struct cli *cl, struct dkb_ctx *c)
 	return cmd_cache(c, &cc, stdout);
 }
 
-
 static int run_engine(const char *cmd, struct cli *cl, struct dkb_ctx *c)
 {
 	struct engine_opts o = {
 		.action = streq(cmd, "build")	  ? ENGINE_BUILD
 			  : streq(cmd, "install") ? ENGINE_INSTALL
 						  : ENGINE_UNINSTALL,
-		.module = cl->module, .version = cl->version, .kernel = cl->kernel,
-		.arch = cl->arch ?: default_arch(), .jobs = cl->jobs,
-		.timeout_ms = cl->timeout_s * 1000, .force = cl->force,
-		.workdir = cl->workdir, .json = cl->json,
+		.module = cl->module,
+		.version = cl->version,
+		.kernel = cl->kernel,
+		.arch = cl->arch ?: default_arch(),
+		.jobs = cl->jobs,
+		.timeout_ms = cl->timeout_s * 1000,
+		.force = cl->force,
+		.workdir = cl->workdir,
+		.json = cl->json,
 	};
 
 	if (!!cl->module == cl->all) {
@@ -337,8 +408,10 @@ static int run(const char *cmd, struct cli *cl)
 		return EXIT_USAGE;
 	}
 	if (streq(cmd, "status")) {
-		struct status_opts o = {.module = cl->module, .version = cl->version,
-					.n_kernels = cl->n_kernels, .json = cl->json,
+		struct status_opts o = {.module = cl->module,
+					.version = cl->version,
+					.n_kernels = cl->n_kernels,
+					.json = cl->json,
 					.arch = cl->arch};
 
 		for (size_t i = 0; i < cl->n_kernels; i++) {
@@ -399,8 +472,9 @@ int main(int argc, char **argv)
 		printf("dkms-boot %s\n", DKMS_BOOT_VERSION);
 		return EXIT_OK;
 	}
-	if (!streq(cmd, "status") && !streq(cmd, "check") && !streq(cmd, "eval") &&
-	    !streq(cmd, "build") && !streq(cmd, "install") && !streq(cmd, "uninstall") &&
+	if (!streq(cmd, "status") && !streq(cmd, "check") &&
+	    !streq(cmd, "eval") && !streq(cmd, "build") &&
+	    !streq(cmd, "install") && !streq(cmd, "uninstall") &&
 	    !streq(cmd, "cache")) {
 		log_err("unknown command: %s (try --help)", cmd);
 		return EXIT_USAGE;
@@ -410,7 +484,8 @@ int main(int argc, char **argv)
 	if (streq(cmd, "cache")) {
 		/* cache SUB [FILE]: getopt moves the words to the end. */
 		if (cl.n_pos < 1 || cl.n_pos > 2) {
-			log_err("cache: give one subcommand and at most one file");
+			log_err("cache: give one subcommand and at most one "
+				"file");
 			return EXIT_USAGE;
 		}
 		cl.sub_file = cl.n_pos == 2 ? cl.pos[1] : NULL;

@@ -28,7 +28,8 @@
  *   signer <...>
  *   sig_key <...>
  *   sig_hashalgo <...>
- *   end                            last line: a manifest without it is truncated
+ *   end                            last line: a manifest without it is
+ * truncated
  */
 struct manifest_module {
 	char *name, *file, *sha256, *location;
@@ -44,7 +45,7 @@ struct manifest {
 	size_t n_mods;
 };
 
-#define MANIFEST_MAX_SIZE (1u << 20)
+#define MANIFEST_MAX_SIZE    (1u << 20)
 #define MANIFEST_MAX_MODULES 256
 
 void manifest_free(struct manifest *m);

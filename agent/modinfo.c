@@ -57,7 +57,8 @@ static int fill(struct modinfo *mi, const char *key, const char *value)
 
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		if (streq(key, fields[i].key))
-			return take((char **)((char *)mi + fields[i].off), value);
+			return take((char **)((char *)mi + fields[i].off),
+				    value);
 	return 0;
 }
 

@@ -79,27 +79,28 @@ static int cmp_glob_hit(const void *x, const void *y)
 }
 
 /* Expand pats[depth..] below base/rel, appending matches to *hits. */
-static int glob_walk(const struct dkb_ctx *c, const char *base,
-		     const char *rel, const char *const *pats, size_t npats,
+static int glob_walk(const struct dkb_ctx *c, const char *base, const char *rel,
+		     const char *const *pats, size_t npats,
 		     struct glob_hit **hits, size_t *n)
 {
 	_cleanup_(strv_freep) char **names = NULL;
-	_cleanup_(freep) char *dir = rel ? xasprintf("%s/%s", base, rel)
-					 : strdup(base);
+	_cleanup_(freep) char *dir =
+		rel ? xasprintf("%s/%s", base, rel) : strdup(base);
 	int r;
 
 	if (!dir)
 		return -ENOMEM;
 	r = list_dir(c, dir, pats[0], &names);
 	for (char **nm = names; r == 0 && nm && *nm; nm++) {
-		_cleanup_(freep) char *sub = rel ? xasprintf("%s/%s", rel, *nm)
-						 : strdup(*nm);
+		_cleanup_(freep) char *sub =
+			rel ? xasprintf("%s/%s", rel, *nm) : strdup(*nm);
 		struct glob_hit *nh;
 
 		if (!sub)
 			return -ENOMEM;
 		if (npats > 1) {
-			r = glob_walk(c, base, sub, pats + 1, npats - 1, hits, n);
+			r = glob_walk(c, base, sub, pats + 1, npats - 1, hits,
+				      n);
 			continue;
 		}
 		nh = realloc(*hits, (*n + 1) * sizeof(*nh));
@@ -114,8 +115,8 @@ static int glob_walk(const struct dkb_ctx *c, const char *base,
 	return r;
 }
 
-int reg_glob(const struct dkb_ctx *c, const char *base,
-	     const char *const *pats, size_t npats, char ***rel)
+int reg_glob(const struct dkb_ctx *c, const char *base, const char *const *pats,
+	     size_t npats, char ***rel)
 {
 	struct glob_hit *hits = NULL;
 	size_t n = 0;
@@ -153,15 +154,16 @@ int reg_glob2(const struct dkb_ctx *c, const char *base, const char *pa,
 bool reg_is_added(const struct dkb_ctx *c, const char *m, const char *v)
 {
 	_cleanup_(freep) char *d = xasprintf("%s/%s/%s", c->dkms_tree, m, v);
-	_cleanup_(freep) char *s = xasprintf("%s/%s/%s/source", c->dkms_tree, m, v);
+	_cleanup_(freep) char *s =
+		xasprintf("%s/%s/%s/source", c->dkms_tree, m, v);
 
 	if (!d || !s || !root_is_dir(c->root, d))
 		return false;
 	return root_is_link(c->root, s) || root_is_dir(c->root, s);
 }
 
-int reg_list_added(const struct dkb_ctx *c, const char *mpat,
-		   const char *vpat, struct reg_list *out)
+int reg_list_added(const struct dkb_ctx *c, const char *mpat, const char *vpat,
+		   struct reg_list *out)
 {
 	_cleanup_(reg_list_freep) struct reg_list all = {0};
 	int r = reg_glob2(c, c->dkms_tree, mpat, vpat, &all);
@@ -185,7 +187,8 @@ int reg_list_kernels(const struct dkb_ctx *c, const char *m, const char *v,
 int reg_module_suffix(const struct dkb_ctx *c, const char *kver,
 		      char *compressed, size_t len)
 {
-	_cleanup_(freep) char *dep = xasprintf("/lib/modules/%s/modules.dep", kver);
+	_cleanup_(freep) char *dep =
+		xasprintf("/lib/modules/%s/modules.dep", kver);
 	_cleanup_(freep) char *buf = NULL;
 	size_t n = 0;
 	const char *s = "";
@@ -224,16 +227,16 @@ int reg_is_built(const struct dkb_ctx *c, const char *m, const char *v,
 		 const char *k, const char *a, const struct dkms_conf *conf,
 		 const char *compressed)
 {
-	_cleanup_(freep) char *mod = xasprintf("%s/%s/%s/%s/%s/module",
-					       c->dkms_tree, m, v, k, a);
+	_cleanup_(freep) char *mod =
+		xasprintf("%s/%s/%s/%s/%s/module", c->dkms_tree, m, v, k, a);
 
 	if (!mod)
 		return -ENOMEM;
 	if (!root_is_dir(c->root, mod))
 		return 0;
 	for (size_t i = 0; i < conf->n_mods; i++) {
-		_cleanup_(freep) char *f =
-			reg_find_module(c, mod, conf->mods[i].dest_name, compressed);
+		_cleanup_(freep) char *f = reg_find_module(
+			c, mod, conf->mods[i].dest_name, compressed);
 
 		if (!f)
 			return 0;
@@ -244,10 +247,10 @@ int reg_is_built(const struct dkb_ctx *c, const char *m, const char *v,
 bool reg_is_installed(const struct dkb_ctx *c, const char *m, const char *v,
 		      const char *k, const char *a)
 {
-	_cleanup_(freep) char *link = xasprintf("%s/%s/kernel-%s-%s",
-						c->dkms_tree, m, k, a);
-	_cleanup_(freep) char *want = xasprintf("%s/%s/%s/%s/%s", c->dkms_tree,
-						m, v, k, a);
+	_cleanup_(freep) char *link =
+		xasprintf("%s/%s/kernel-%s-%s", c->dkms_tree, m, k, a);
+	_cleanup_(freep) char *want =
+		xasprintf("%s/%s/%s/%s/%s", c->dkms_tree, m, v, k, a);
 	_cleanup_(freep) char *canon = NULL;
 
 	if (!link || !want || !root_is_link(c->root, link))
@@ -262,8 +265,8 @@ bool reg_is_installed(const struct dkb_ctx *c, const char *m, const char *v,
 char *reg_installed_version(const struct dkb_ctx *c, const char *m,
 			    const char *k, const char *a)
 {
-	_cleanup_(freep) char *link = xasprintf("%s/%s/kernel-%s-%s",
-						c->dkms_tree, m, k, a);
+	_cleanup_(freep) char *link =
+		xasprintf("%s/%s/kernel-%s-%s", c->dkms_tree, m, k, a);
 	_cleanup_(freep) char *canon = NULL;
 	_cleanup_(freep) char *prefix = xasprintf("%s/%s/", c->dkms_tree, m);
 	_cleanup_(freep) char *suffix = xasprintf("/%s/%s", k, a);
@@ -304,11 +307,11 @@ char *reg_module_version(const struct dkb_ctx *c, const char *path)
 /* find_actual_dest_module_location(): the location whose installed copy
  * has the same version as the one the dkms tree owns. */
 char *reg_actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
-			 const char *a, const struct dkms_module_entry *e,
-			 const char *suffix)
+		      const char *a, const struct dkms_module_entry *e,
+		      const char *suffix)
 {
-	_cleanup_(freep) char *owned_dir = xasprintf("%s/%s/kernel-%s-%s/module",
-						     c->dkms_tree, m, k, a);
+	_cleanup_(freep) char *owned_dir =
+		xasprintf("%s/%s/kernel-%s-%s/module", c->dkms_tree, m, k, a);
 	_cleanup_(freep) char *owned = NULL, *owned_ver = NULL;
 	const char *locs[2] = {e->dest_location, NULL};
 
@@ -324,7 +327,8 @@ char *reg_actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
 		if (!locs[i][0])
 			continue;
 		dir = xasprintf("%s/%s%s", c->install_tree, k, locs[i]);
-		inst = dir ? reg_find_module(c, dir, e->dest_name, suffix) : NULL;
+		inst = dir ? reg_find_module(c, dir, e->dest_name, suffix)
+			   : NULL;
 		if (!inst)
 			continue;
 		ver = reg_module_version(c, inst);
@@ -334,11 +338,11 @@ char *reg_actual_dest(const struct dkb_ctx *c, const char *m, const char *k,
 	return strdup("");
 }
 
-
 void reg_conf_problem(const struct dkb_ctx *c, const char *m, const char *v,
 		      int err, char *buf, size_t len)
 {
-	_cleanup_(freep) char *src = xasprintf("%s/%s/%s/source", c->dkms_tree, m, v);
+	_cleanup_(freep) char *src =
+		xasprintf("%s/%s/%s/source", c->dkms_tree, m, v);
 	_cleanup_(freep) char *canon = NULL, *host = NULL;
 	char target[1024];
 	ssize_t n = -1;

@@ -34,16 +34,16 @@ static inline void reg_list_freep(struct reg_list *l)
  * bash with extglob and sorted as bash sorts a glob.  *rel gets the
  * matches relative to base.
  */
-int reg_glob(const struct dkb_ctx *c, const char *base,
-	     const char *const *pats, size_t npats, char ***rel);
+int reg_glob(const struct dkb_ctx *c, const char *base, const char *const *pats,
+	     size_t npats, char ***rel);
 /* Two levels: pairs (a, b). */
 int reg_glob2(const struct dkb_ctx *c, const char *base, const char *pa,
 	      const char *pb, struct reg_list *out);
 
 /* module_status's loop: added module/version pairs matching the patterns
  * (NULL means "*"). */
-int reg_list_added(const struct dkb_ctx *c, const char *mpat,
-		   const char *vpat, struct reg_list *out);
+int reg_list_added(const struct dkb_ctx *c, const char *mpat, const char *vpat,
+		   struct reg_list *out);
 /* Every directory name under <tree>/<m> and <tree>/<m>/<v> alike, with
  * the reasons for entries that are registered but broken. */
 bool reg_is_added(const struct dkb_ctx *c, const char *m, const char *v);

@@ -45,7 +45,8 @@ static int canon_fast(const char *root, const char *path, unsigned flags,
 		      char **canon)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | ((flags & ROOT_NOFOLLOW) ? O_NOFOLLOW : 0),
+		.flags = O_PATH | O_CLOEXEC |
+			 ((flags & ROOT_NOFOLLOW) ? O_NOFOLLOW : 0),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	char proc[64], host[PATH_MAX];
@@ -57,7 +58,8 @@ static int canon_fast(const char *root, const char *path, unsigned flags,
 		return rfd;
 	while (*path == '/')
 		path++;
-	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how,
+			  sizeof(how));
 	if (fd < 0)
 		return -errno;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -187,14 +189,14 @@ static int step_link(const char *root, struct pbuf *b, char **rest,
 	return splice_link(rest, target, after);
 }
 
-int root_canon(const char *root, const char *path, unsigned flags,
-	       char **canon)
+int root_canon(const char *root, const char *path, unsigned flags, char **canon)
 {
 	int fr = canon_fast(root, path, flags, canon);
 
 	/* Only a definite answer is final; a missing path may still be
 	 * wanted (ROOT_ALLOW_MISSING), and loops get the walk's -ELOOP. */
-	if (fr == 0 || fr == -ENOTDIR || (fr == -ENOENT && !(flags & ROOT_ALLOW_MISSING)))
+	if (fr == 0 || fr == -ENOTDIR ||
+	    (fr == -ENOENT && !(flags & ROOT_ALLOW_MISSING)))
 		return fr;
 	return root_canon_walk(root, path, flags, canon);
 }
@@ -326,7 +328,8 @@ static int stat_fast(const char *root, const char *path, bool follow,
 		return -ENOSYS;
 	while (*path == '/')
 		path++;
-	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how,
+			  sizeof(how));
 	if (fd < 0)
 		return errno == ENOSYS || errno == EINVAL || errno == E2BIG
 			       ? -ENOSYS
@@ -343,11 +346,13 @@ static int stat_in_root(const char *root, const char *path, bool follow,
 	int r;
 
 	if (root_is_slash(root))
-		return (follow ? stat(path, st) : lstat(path, st)) < 0 ? -errno : 0;
+		return (follow ? stat(path, st) : lstat(path, st)) < 0 ? -errno
+								       : 0;
 	r = stat_fast(root, path, follow, st);
 	if (r != -ENOSYS)
 		return r;
-	r = follow ? root_path(root, path, &host) : root_path_nofollow(root, path, &host);
+	r = follow ? root_path(root, path, &host)
+		   : root_path_nofollow(root, path, &host);
 	if (r < 0)
 		return r;
 	return (follow ? stat(host, st) : lstat(host, st)) < 0 ? -errno : 0;
@@ -384,8 +389,8 @@ bool root_is_link(const char *root, const char *path)
 	return root_lstat(root, path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-int root_read_file(const char *root, const char *path, size_t max,
-		   char **buf, size_t *len)
+int root_read_file(const char *root, const char *path, size_t max, char **buf,
+		   size_t *len)
 {
 	_cleanup_(freep) char *host = NULL;
 	int r = root_path(root, path, &host);

@@ -16,8 +16,10 @@
 #define ROOT_MAX_SYMLINKS 40
 
 enum {
-	ROOT_NOFOLLOW = 1 << 0,    /* do not follow a symlink in the last component */
-	ROOT_ALLOW_MISSING = 1 << 1, /* like realpath -m: missing parts taken as written */
+	ROOT_NOFOLLOW =
+		1 << 0, /* do not follow a symlink in the last component */
+	ROOT_ALLOW_MISSING =
+		1 << 1, /* like realpath -m: missing parts taken as written */
 };
 
 /* Canonical path inside root (absolute, no symlinks, no "." or "..").
@@ -45,7 +47,7 @@ int root_lstat(const char *root, const char *path, struct stat *st);
 bool root_exists(const char *root, const char *path);  /* test -e */
 bool root_is_dir(const char *root, const char *path);  /* test -d */
 bool root_is_link(const char *root, const char *path); /* test -L */
-int root_read_file(const char *root, const char *path, size_t max,
-		   char **buf, size_t *len);
+int root_read_file(const char *root, const char *path, size_t max, char **buf,
+		   size_t *len);
 
 #endif

@@ -73,21 +73,25 @@ static int parse_line(char *line, struct state_cache *sc)
 	char *f[7];
 	int n = split_tabs(line, f, 7), r;
 
-	if (n == 6 && streq(f[0], "E") && (streq(f[3], "0") || streq(f[3], "1"))) {
-		rec = (struct state_rec){.kind = 'E', .id_a = strdup(f[1]),
+	if (n == 6 && streq(f[0], "E") &&
+	    (streq(f[3], "0") || streq(f[3], "1"))) {
+		rec = (struct state_rec){.kind = 'E',
+					 .id_a = strdup(f[1]),
 					 .id_b = strdup(f[2]),
 					 .equal = f[3][0] == '1',
 					 .path_a = strdup(f[4]),
 					 .path_b = strdup(f[5])};
 	} else if (n == 4 && streq(f[0], "V")) {
-		rec = (struct state_rec){.kind = 'V', .id_a = strdup(f[1]),
+		rec = (struct state_rec){.kind = 'V',
+					 .id_a = strdup(f[1]),
 					 .path_a = strdup(f[2]),
 					 .value = strdup(f[3])};
 	} else {
 		return -EPROTO;
 	}
 	if (!field_ok(rec.id_a) || !field_ok(rec.path_a) ||
-	    (rec.kind == 'E' && (!field_ok(rec.id_b) || !field_ok(rec.path_b))) ||
+	    (rec.kind == 'E' &&
+	     (!field_ok(rec.id_b) || !field_ok(rec.path_b))) ||
 	    (rec.kind == 'V' && !field_ok(rec.value))) {
 		rec_free(&rec);
 		return -EPROTO;
@@ -125,7 +129,8 @@ int state_cache_parse(const char *buf, size_t len, struct state_cache *sc)
 
 int state_cache_load(const char *path, struct state_cache *sc)
 {
-	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_(closep) int fd =
+		open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_(freep) char *buf = NULL;
 	struct stat st;
 	size_t len = 0;
@@ -164,7 +169,8 @@ int state_cache_save(struct state_cache *sc, const char *path)
 			continue;
 		if (rec->kind == 'E')
 			fprintf(f, "E\t%s\t%s\t%d\t%s\t%s\n", rec->id_a,
-				rec->id_b, rec->equal, rec->path_a, rec->path_b);
+				rec->id_b, rec->equal, rec->path_a,
+				rec->path_b);
 		else
 			fprintf(f, "V\t%s\t%s\t%s\n", rec->id_a, rec->path_a,
 				rec->value);
@@ -177,8 +183,8 @@ int state_cache_save(struct state_cache *sc, const char *path)
 	return r;
 }
 
-static struct state_rec *find(struct state_cache *sc, char kind,
-			      const char *pa, const char *pb)
+static struct state_rec *find(struct state_cache *sc, char kind, const char *pa,
+			      const char *pb)
 {
 	for (size_t i = 0; i < sc->n; i++) {
 		struct state_rec *rec = &sc->r[i];
@@ -202,8 +208,8 @@ int state_get_equal(struct state_cache *sc, const char *pa, const char *ida,
 	return 0;
 }
 
-int state_get_vermagic(struct state_cache *sc, const char *path,
-		       const char *id, const char **vermagic)
+int state_get_vermagic(struct state_cache *sc, const char *path, const char *id,
+		       const char **vermagic)
 {
 	struct state_rec *rec = find(sc, 'V', path, NULL);
 
@@ -229,7 +235,8 @@ static int put(struct state_cache *sc, struct state_rec *n)
 	n->path_b = n->path_b ? strdup(n->path_b) : NULL;
 	n->value = n->value ? strdup(n->value) : NULL;
 	n->used = true;
-	if (!n->id_a || !n->path_a || (n->kind == 'E' && (!n->id_b || !n->path_b)) ||
+	if (!n->id_a || !n->path_a ||
+	    (n->kind == 'E' && (!n->id_b || !n->path_b)) ||
 	    (n->kind == 'V' && !n->value)) {
 		rec_free(n);
 		return -ENOMEM;
@@ -249,18 +256,23 @@ static int put(struct state_cache *sc, struct state_rec *n)
 int state_put_equal(struct state_cache *sc, const char *pa, const char *ida,
 		    const char *pb, const char *idb, bool equal)
 {
-	struct state_rec n = {.kind = 'E', .id_a = (char *)ida, .id_b = (char *)idb,
-			      .path_a = (char *)pa, .path_b = (char *)pb,
+	struct state_rec n = {.kind = 'E',
+			      .id_a = (char *)ida,
+			      .id_b = (char *)idb,
+			      .path_a = (char *)pa,
+			      .path_b = (char *)pb,
 			      .equal = equal};
 
 	return put(sc, &n);
 }
 
-int state_put_vermagic(struct state_cache *sc, const char *path,
-		       const char *id, const char *vermagic)
+int state_put_vermagic(struct state_cache *sc, const char *path, const char *id,
+		       const char *vermagic)
 {
-	struct state_rec n = {.kind = 'V', .id_a = (char *)id,
-			      .path_a = (char *)path, .value = (char *)vermagic};
+	struct state_rec n = {.kind = 'V',
+			      .id_a = (char *)id,
+			      .path_a = (char *)path,
+			      .value = (char *)vermagic};
 
 	return put(sc, &n);
 }

@@ -56,9 +56,9 @@ int state_get_equal(struct state_cache *sc, const char *pa, const char *ida,
 		    const char *pb, const char *idb, bool *equal);
 int state_put_equal(struct state_cache *sc, const char *pa, const char *ida,
 		    const char *pb, const char *idb, bool equal);
-int state_get_vermagic(struct state_cache *sc, const char *path,
-		       const char *id, const char **vermagic);
-int state_put_vermagic(struct state_cache *sc, const char *path,
-		       const char *id, const char *vermagic);
+int state_get_vermagic(struct state_cache *sc, const char *path, const char *id,
+		       const char **vermagic);
+int state_put_vermagic(struct state_cache *sc, const char *path, const char *id,
+		       const char *vermagic);
 
 #endif

@@ -47,8 +47,12 @@ static struct status_line *status_add(struct status_list *s, const char *m,
 		return NULL;
 	s->l = nl;
 	l = &nl[s->n];
-	*l = (struct status_line){strdup(m), strdup(v), k ? strdup(k) : NULL,
-				  a ? strdup(a) : NULL, strdup(state), NULL};
+	*l = (struct status_line){strdup(m),
+				  strdup(v),
+				  k ? strdup(k) : NULL,
+				  a ? strdup(a) : NULL,
+				  strdup(state),
+				  NULL};
 	s->n++;
 	return l;
 }
@@ -70,10 +74,10 @@ static int built_extras(const struct dkb_ctx *c, const char *m, const char *v,
 			const struct dkms_conf *conf, const char *suffix,
 			bool installed, char ***w)
 {
-	_cleanup_(freep) char *orig = xasprintf("%s/%s/original_module/%s/%s",
-						c->dkms_tree, m, k, a);
-	_cleanup_(freep) char *mdir = xasprintf("%s/%s/%s/%s/%s/module",
-						c->dkms_tree, m, v, k, a);
+	_cleanup_(freep) char *orig =
+		xasprintf("%s/%s/original_module/%s/%s", c->dkms_tree, m, k, a);
+	_cleanup_(freep) char *mdir =
+		xasprintf("%s/%s/%s/%s/%s/module", c->dkms_tree, m, v, k, a);
 	int r = 0;
 
 	if (!orig || !mdir)
@@ -87,18 +91,21 @@ static int built_extras(const struct dkb_ctx *c, const char *m, const char *v,
 
 		tree = reg_find_module(c, mdir, e->dest_name, suffix);
 		if (!tree) {
-			r = strv_push(w, "WARNING! Missing some built modules!");
+			r = strv_push(w,
+				      "WARNING! Missing some built modules!");
 			continue;
 		}
 		if (!installed)
 			continue;
 		dest = reg_actual_dest(c, m, k, a, e, suffix);
-		dir = dest ? xasprintf("%s/%s%s", c->install_tree, k, dest) : NULL;
+		dir = dest ? xasprintf("%s/%s%s", c->install_tree, k, dest)
+			   : NULL;
 		if (!dir)
 			return -ENOMEM;
 		inst = reg_find_module(c, dir, e->dest_name, suffix);
 		if (differs(c, tree, inst))
-			r = strv_push(w, "WARNING! Diff between built and installed module!");
+			r = strv_push(w, "WARNING! Diff between built and "
+					 "installed module!");
 	}
 	return r;
 }
@@ -115,8 +122,8 @@ static int status_built(struct dkb_ctx *c, const char *m, const char *v,
 	for (size_t i = 0; r == 0 && i < ks.n; i++) {
 		const char *k = ks.p[i].a, *a = ks.p[i].b;
 		_cleanup_(dkms_conf_freep) struct dkms_conf conf = {0};
-		_cleanup_(freep) char *mdir = xasprintf("%s/%s/%s/%s/%s/module",
-							c->dkms_tree, m, v, k, a);
+		_cleanup_(freep) char *mdir = xasprintf(
+			"%s/%s/%s/%s/%s/module", c->dkms_tree, m, v, k, a);
 		struct status_line *l;
 		char suffix[8];
 		bool inst;
@@ -131,7 +138,8 @@ static int status_built(struct dkb_ctx *c, const char *m, const char *v,
 
 			if (r < 0)
 				reg_conf_problem(c, m, v, r, why, sizeof(why));
-			log_err("%s/%s: bad dkms.conf for %s/%s (%s); the listing stops here, as dkms's does",
+			log_err("%s/%s: bad dkms.conf for %s/%s (%s); the "
+				"listing stops here, as dkms's does",
 				m, v, k, a, r < 0 ? why : conf.errors[0]);
 			s->stopped = true;
 			return 0;
@@ -240,7 +248,8 @@ int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out)
 		r = status_pass(c, &po, &s, &weak);
 		if (r == 0 && !o->json)
 			print_text(&s, mark, out);
-		for (char **w = weak + wmark; r == 0 && !o->json && w && *w; w++)
+		for (char **w = weak + wmark; r == 0 && !o->json && w && *w;
+		     w++)
 			fprintf(out, "%s\n", *w);
 	}
 	if (r < 0) {

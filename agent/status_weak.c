@@ -60,8 +60,8 @@ static char *module_from_ko(const struct dkb_ctx *c, const char *ko)
 	if (reg_glob2(c, c->dkms_tree, NULL, "kernel-*", &links) < 0)
 		return NULL;
 	for (size_t i = 0; i < links.n; i++) {
-		_cleanup_(freep) char *l = xasprintf("%s/%s/%s", c->dkms_tree,
-						     links.p[i].a, links.p[i].b);
+		_cleanup_(freep) char *l = xasprintf(
+			"%s/%s/%s", c->dkms_tree, links.p[i].a, links.p[i].b);
 		_cleanup_(freep) char *cand = NULL, *h1 = NULL, *h2 = NULL;
 		_cleanup_(freep) char *hl = NULL;
 		char target[4096];
@@ -145,8 +145,8 @@ static int add_hit(struct weak_hit **hits, size_t *n, const char *key)
 	if (!nh)
 		return -ENOMEM;
 	*hits = nh;
-	nh[*n] = (struct weak_hit){strdup(key),
-				   bash_hash(key) & (BASH_ASSOC_BUCKETS - 1), *n};
+	nh[*n] = (struct weak_hit){
+		strdup(key), bash_hash(key) & (BASH_ASSOC_BUCKETS - 1), *n};
 	if (!nh[*n].key)
 		return -ENOMEM;
 	(*n)++;
@@ -161,7 +161,8 @@ static int collect(const struct dkb_ctx *c, const struct status_opts *o,
 	int r = reg_glob(c, c->install_tree, pats, 3, &kos);
 
 	for (char **rel = kos; r == 0 && rel && *rel; rel++) {
-		_cleanup_(freep) char *ko = xasprintf("%s/%s", c->install_tree, *rel);
+		_cleanup_(freep) char *ko =
+			xasprintf("%s/%s", c->install_tree, *rel);
 		_cleanup_(freep) char *mvka = NULL, *key = NULL;
 		_cleanup_(freep) char *kern = strndup(*rel, strcspn(*rel, "/"));
 		char *f[4];
@@ -174,8 +175,9 @@ static int collect(const struct dkb_ctx *c, const struct status_opts *o,
 		if (!mvka)
 			continue;
 		split4(mvka, f);
-		if (!pat_match(o->module, f[0]) || !pat_match(o->version, f[1]) ||
-		    !pat_match(o->arch, f[3]) || !pat_match(o->kernel, kern))
+		if (!pat_match(o->module, f[0]) ||
+		    !pat_match(o->version, f[1]) || !pat_match(o->arch, f[3]) ||
+		    !pat_match(o->kernel, kern))
 			continue;
 		key = xasprintf("%s/%s/%s/%s/%s", f[0], f[1], kern, f[3], f[2]);
 		r = key ? add_hit(hits, n, key) : -ENOMEM;
@@ -211,8 +213,8 @@ int status_weak(const struct dkb_ctx *c, const struct status_opts *o,
 		if (!kern)
 			continue;
 		*kern++ = '\0';
-		dir = xasprintf("%s/%s/%s/%s/%s/module", c->dkms_tree, f[0], f[1],
-				kern, f[3]);
+		dir = xasprintf("%s/%s/%s/%s/%s/module", c->dkms_tree, f[0],
+				f[1], kern, f[3]);
 		if (!dir || root_path(c->root, dir, &host) < 0)
 			continue;
 		if (has_regular_file(host))

@@ -14,18 +14,18 @@
 enum tar_type { TAR_FILE, TAR_DIR };
 
 struct tar_entry {
-	const char *name;   /* normalised: no leading "./", no trailing "/" */
+	const char *name; /* normalised: no leading "./", no trailing "/" */
 	enum tar_type type;
-	unsigned mode;      /* permission bits */
-	const void *data;   /* TAR_FILE: the bytes (inside the archive buffer) */
+	unsigned mode;	  /* permission bits */
+	const void *data; /* TAR_FILE: the bytes (inside the archive buffer) */
 	size_t size;
 	long long mtime;
 };
 
 struct tar_limits {
-	size_t max_entries;    /* 0: 100000 */
-	size_t max_file_size;  /* 0: 256 MiB */
-	size_t max_name;       /* 0: 4096 */
+	size_t max_entries;   /* 0: 100000 */
+	size_t max_file_size; /* 0: 256 MiB */
+	size_t max_name;      /* 0: 4096 */
 };
 
 /*

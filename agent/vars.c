@@ -41,8 +41,9 @@ int vars_copy(struct vars *dst, const struct vars *src)
 
 bool vars_name_valid(const char *name, size_t len)
 {
-	if (len == 0 || !(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') ||
-			  (name[0] >= 'a' && name[0] <= 'z')))
+	if (len == 0 ||
+	    !(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') ||
+	      (name[0] >= 'a' && name[0] <= 'z')))
 		return false;
 	for (size_t i = 1; i < len; i++) {
 		char c = name[i];

@@ -21,7 +21,10 @@ struct vars {
 	size_t n, cap;
 };
 
-#define VARS_INIT {NULL, 0, 0}
+#define VARS_INIT                                                              \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 /* Bash caps nothing; we cap indexes so a hostile "A[99999999]=" cannot
  * make us allocate gigabytes. */
 #define VARS_MAX_INDEX 4095

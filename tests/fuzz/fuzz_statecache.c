@@ -18,10 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct state_rec *r = &sc.r[i];
 
 			if (r->kind == 'E')
-				state_get_equal(&sc, r->path_a, r->id_a, r->path_b,
-						r->id_b, &eq);
+				state_get_equal(&sc, r->path_a, r->id_a,
+						r->path_b, r->id_b, &eq);
 			else
-				state_get_vermagic(&sc, r->path_a, r->id_a, &vm);
+				state_get_vermagic(&sc, r->path_a, r->id_a,
+						   &vm);
 		}
 		state_put_vermagic(&sc, "/x.ko", "1:2:3:4:5", "6.1.0 SMP");
 	}

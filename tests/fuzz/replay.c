@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 		free(ents);
 	}
 	if (n == 0) {
-		fprintf(stderr, "replay: no inputs: an empty corpus tests nothing\n");
+		fprintf(stderr,
+			"replay: no inputs: an empty corpus tests nothing\n");
 		return 1;
 	}
 	printf("replayed %lu inputs\n", n);

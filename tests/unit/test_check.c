@@ -21,7 +21,8 @@ static void put(const char *rel, const char *content)
 
 	*strrchr(dir, '/') = '\0';
 	assert_int_equal(make_dirs(dir, 0755), 0);
-	assert_int_equal(write_file_atomic(p, content, strlen(content), 0644), 0);
+	assert_int_equal(write_file_atomic(p, content, strlen(content), 0644),
+			 0);
 }
 
 static void ln(const char *target, const char *rel)
@@ -49,7 +50,8 @@ static void add_pkg(const char *m, const char *v, const char *extra)
 		"PACKAGE_NAME=%s\nPACKAGE_VERSION=%s\nBUILT_MODULE_NAME[0]=%s\n"
 		"DEST_MODULE_LOCATION[0]=/updates\n%s",
 		m, v, m, extra);
-	_cleanup_(freep) char *src = xasprintf("/usr/src/%s-%s/dkms.conf", m, v);
+	_cleanup_(freep) char *src =
+		xasprintf("/usr/src/%s-%s/dkms.conf", m, v);
 	_cleanup_(freep) char *link = xasprintf(T "/%s/%s/source", m, v);
 	_cleanup_(freep) char *dir = xasprintf("%s" T "/%s/%s", root, m, v);
 
@@ -61,15 +63,16 @@ static void add_pkg(const char *m, const char *v, const char *extra)
 
 static void build_pkg(const char *m, const char *v, const char *body)
 {
-	_cleanup_(freep) char *ko = xasprintf(T "/%s/%s/" K "/x86_64/module/%s.ko",
-					      m, v, m);
+	_cleanup_(freep) char *ko =
+		xasprintf(T "/%s/%s/" K "/x86_64/module/%s.ko", m, v, m);
 
 	put(ko, body);
 }
 
 static void install_pkg(const char *m, const char *v, const char *body)
 {
-	_cleanup_(freep) char *ko = xasprintf("/lib/modules/" K "/updates/dkms/%s.ko", m);
+	_cleanup_(freep) char *ko =
+		xasprintf("/lib/modules/" K "/updates/dkms/%s.ko", m);
 	_cleanup_(freep) char *link = xasprintf(T "/%s/kernel-" K "-x86_64", m);
 	_cleanup_(freep) char *target = xasprintf("%s/" K "/x86_64", v);
 
@@ -81,7 +84,9 @@ static void install_pkg(const char *m, const char *v, const char *body)
 static char *check(int *rc, bool json)
 {
 	struct conf_eval_opts eo = {.method = CONF_METHOD_AUTO};
-	struct check_opts o = {.kernel = K, .arch = "x86_64", .json = json,
+	struct check_opts o = {.kernel = K,
+			       .arch = "x86_64",
+			       .json = json,
 			       .no_state_cache = true};
 	struct dkb_ctx c = {0};
 	char *out = NULL;
@@ -127,11 +132,13 @@ static void expect(const char *want_line, int want_rc)
 static void test_lifecycle(void **state)
 {
 	add_pkg("alpha", "1.0", "AUTOINSTALL=yes\n");
-	expect("alpha/1.0, " K ", x86_64: needs-work: not built for " K "/x86_64",
+	expect("alpha/1.0, " K ", x86_64: needs-work: not built for " K
+	       "/x86_64",
 	       EXIT_WORK);
 	build_pkg("alpha", "1.0", "module body");
 	expect("alpha/1.0, " K ", x86_64: needs-work: built for " K
-	       "/x86_64 but not installed", EXIT_WORK);
+	       "/x86_64 but not installed",
+	       EXIT_WORK);
 	install_pkg("alpha", "1.0", "module body");
 	/* Same bytes, but not a module: its vermagic cannot be read. */
 	expect("not a readable module", EXIT_WORK);
@@ -155,9 +162,11 @@ static void test_newest_autoinstall_version_wins(void **state)
 static void test_skips_and_exclusions(void **state)
 {
 	add_pkg("gamma", "1", "");
-	expect("gamma, " K ", x86_64: skipped: no registered version sets AUTOINSTALL",
+	expect("gamma, " K
+	       ", x86_64: skipped: no registered version sets AUTOINSTALL",
 	       EXIT_WORK);
-	add_pkg("delta", "1", "AUTOINSTALL=yes\nBUILD_EXCLUSIVE_KERNEL=\"^5\\.\"\n");
+	add_pkg("delta", "1",
+		"AUTOINSTALL=yes\nBUILD_EXCLUSIVE_KERNEL=\"^5\\.\"\n");
 	expect("delta/1, " K ", x86_64: excluded: ", EXIT_WORK);
 	/* AUTOINSTALL="no" is yes in 3.0.10. */
 	add_pkg("eps", "1", "AUTOINSTALL=no\n");
@@ -170,15 +179,19 @@ static void test_broken_and_unsafe(void **state)
 	int rc;
 
 	add_pkg("zeta", "1", "AUTOINSTALL=yes\nDEST_MODULE_LOCATION[0]=/opt\n");
-	expect("zeta, " K ", x86_64: broken: zeta/1: dkms.conf: Error! Directive "
-	       "'DEST_MODULE_LOCATION' does not begin with", EXIT_WORK);
-	add_pkg("eta", "1", "AUTOINSTALL=yes\nBUILT_MODULE_NAME[0]=../../evil\n");
+	expect("zeta, " K
+	       ", x86_64: broken: zeta/1: dkms.conf: Error! Directive "
+	       "'DEST_MODULE_LOCATION' does not begin with",
+	       EXIT_WORK);
+	add_pkg("eta", "1",
+		"AUTOINSTALL=yes\nBUILT_MODULE_NAME[0]=../../evil\n");
 	expect("eta/1, " K ", x86_64: broken: ", EXIT_WORK);
 	ln("/nonexistent", T "/theta/1/source");
 	out = check(&rc, true);
 	assert_non_null(strstr(out, "\"module\":\"theta\",\"version\":null,"
 				    "\"state\":\"broken\""));
-	assert_non_null(strstr(out, "/var/lib/dkms/theta/1/source -> /nonexistent: No such file or directory"));
+	assert_non_null(strstr(out, "/var/lib/dkms/theta/1/source -> "
+				    "/nonexistent: No such file or directory"));
 }
 
 int main(void)

@@ -105,7 +105,8 @@ static void test_host_path(void **state)
 	_cleanup_(freep) char *h = NULL;
 	_cleanup_(freep) char *want = path_join(root, "usr/src/m-1/dkms.conf");
 
-	assert_int_equal(root_path(root, "/var/lib/dkms/m/1/source/dkms.conf", &h), 0);
+	assert_int_equal(
+		root_path(root, "/var/lib/dkms/m/1/source/dkms.conf", &h), 0);
 	assert_string_equal(h, want);
 }
 
@@ -113,12 +114,17 @@ static void test_host_path(void **state)
 static void test_fast_equals_walk(void **state)
 {
 	static const char *const paths[] = {
-		"/var/lib/dkms/m/1/source", "/var/lib/dkms/m/1/source/",
+		"/var/lib/dkms/m/1/source",
+		"/var/lib/dkms/m/1/source/",
 		"/var/lib/dkms/m/kernel-6.1-x86_64",
 		"/var/lib/dkms/m/kernel-6.1-x86_64/module/../module",
-		"/var/lib/dkms/m/up", "/../../..//usr/./src",
-		"/var/lib/dkms/m/loop", "/var/lib/dkms/m/dangling",
-		"/var/lib/dkms/m/1/source/x/y", "/", "",
+		"/var/lib/dkms/m/up",
+		"/../../..//usr/./src",
+		"/var/lib/dkms/m/loop",
+		"/var/lib/dkms/m/dangling",
+		"/var/lib/dkms/m/1/source/x/y",
+		"/",
+		"",
 	};
 	static const unsigned flags[] = {0, ROOT_NOFOLLOW, ROOT_ALLOW_MISSING};
 
@@ -130,8 +136,8 @@ static void test_fast_equals_walk(void **state)
 
 			if (ra != rb || (ra == 0 && strcmp(a, b) != 0))
 				fail_msg("%s (flags %u): %d %s vs walk %d %s",
-					 paths[i], flags[j], ra, a ? a : "-", rb,
-					 b ? b : "-");
+					 paths[i], flags[j], ra, a ? a : "-",
+					 rb, b ? b : "-");
 		}
 }
 

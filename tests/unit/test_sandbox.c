@@ -349,7 +349,6 @@ static void test_timeout(void **state)
 	assert_true(now_ns() - t0 < 2000000000ULL);
 }
 
-
 /* Any process on the host whose command line holds needle? */
 static bool running(const char *needle)
 {
@@ -380,7 +379,8 @@ static void test_background_killed(void **state)
 {
 	int tries = 0;
 
-	assert_int_equal(sh("sleep 100.4242 & setsid sleep 100.4343 & exit 0"), 0);
+	assert_int_equal(sh("sleep 100.4242 & setsid sleep 100.4343 & exit 0"),
+			 0);
 	while ((running("sleep 100.4242") || running("sleep 100.4343")) &&
 	       tries++ < 100)
 		usleep(10000);

@@ -19,12 +19,15 @@ static void test_parse_and_lookup(void **state)
 	assert_int_equal(state_cache_parse(good, strlen(good), &sc), 0);
 	assert_int_equal(sc.n, 2);
 	assert_int_equal(state_get_equal(&sc, "/t/a.ko", "1:2:3:4:5", "/i/a.ko",
-					 "6:7:8:9:10", &eq), 0);
+					 "6:7:8:9:10", &eq),
+			 0);
 	assert_true(eq);
 	/* A changed identity on either side misses. */
 	assert_int_equal(state_get_equal(&sc, "/t/a.ko", "1:2:3:4:6", "/i/a.ko",
-					 "6:7:8:9:10", &eq), -ENOENT);
-	assert_int_equal(state_get_vermagic(&sc, "/i/a.ko", "6:7:8:9:10", &vm), 0);
+					 "6:7:8:9:10", &eq),
+			 -ENOENT);
+	assert_int_equal(state_get_vermagic(&sc, "/i/a.ko", "6:7:8:9:10", &vm),
+			 0);
 	assert_string_equal(vm, "6.1.0-56-amd64 SMP mod_unload");
 	assert_int_equal(state_get_vermagic(&sc, "/i/b.ko", "6:7:8:9:10", &vm),
 			 -ENOENT);
@@ -62,17 +65,22 @@ static void test_save_roundtrip_keeps_used_only(void **state)
 
 	assert_int_equal(state_cache_parse(good, strlen(good), &sc), 0);
 	/* Only the vermagic record is used this run, plus a new one. */
-	assert_int_equal(state_get_vermagic(&sc, "/i/a.ko", "6:7:8:9:10", &vm), 0);
-	assert_int_equal(state_put_equal(&sc, "/t/b.ko", "1", "/i/b.ko", "2", false), 0);
+	assert_int_equal(state_get_vermagic(&sc, "/i/a.ko", "6:7:8:9:10", &vm),
+			 0);
+	assert_int_equal(
+		state_put_equal(&sc, "/t/b.ko", "1", "/i/b.ko", "2", false), 0);
 	/* Unrepresentable paths are not cached (and say so). */
-	assert_int_equal(state_put_vermagic(&sc, "/i/tab\there.ko", "3", "v"), -EINVAL);
+	assert_int_equal(state_put_vermagic(&sc, "/i/tab\there.ko", "3", "v"),
+			 -EINVAL);
 	assert_int_equal(state_cache_save(&sc, path), 0);
 	assert_int_equal(state_cache_load(path, &back), 0);
 	assert_int_equal(back.n, 2);
-	assert_int_equal(state_get_equal(&back, "/t/b.ko", "1", "/i/b.ko", "2", &eq), 0);
+	assert_int_equal(
+		state_get_equal(&back, "/t/b.ko", "1", "/i/b.ko", "2", &eq), 0);
 	assert_false(eq);
-	assert_int_equal(state_get_equal(&back, "/t/a.ko", "1:2:3:4:5", "/i/a.ko",
-					 "6:7:8:9:10", &eq), -ENOENT);
+	assert_int_equal(state_get_equal(&back, "/t/a.ko", "1:2:3:4:5",
+					 "/i/a.ko", "6:7:8:9:10", &eq),
+			 -ENOENT);
 	state_cache_free(&sc);
 	state_cache_free(&back);
 	unlink(path);
