@@ -274,6 +274,10 @@ static int eval_bash(const char *root, char *const *files, char *const *extra,
 	if (r == -ETIME)
 		log_err("%s: evaluation timed out after %u ms; bash was killed",
 			files[0], o->timeout_ms ? o->timeout_ms : 10000);
+	else if (r == -ENOEXEC)
+		log_err("%s: needs bash, and there is no bash in the root %s "
+			"to evaluate it",
+			files[0], root_is_slash(root) ? "/" : root);
 	else if (r < 0)
 		log_err("%s: bash evaluation failed: %s", files[0],
 			strerror(-r));

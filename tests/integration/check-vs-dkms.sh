@@ -46,6 +46,7 @@ dkms_in -- install -m dkb-dummy -v 2.0 -k "$B"
 dkms_in -- install -m dkb-pair -v 1.0 -k "$B"
 check_case check-installed-current 0 "^dkb-pair/1.0, $B, x86_64: current$"
 
+
 # dkms agrees there is nothing to do: autoinstall changes nothing.
 before=$(dkms_sandbox "$R" dkms status)
 dkms_sandbox "$R" dkms autoinstall -k "$B" >/dev/null 2>&1
@@ -69,6 +70,7 @@ execs=$(grep -c 'execve' "$W/trace" || true)
 kos=$(grep -E 'openat\(.*\.ko' "$W/trace" | grep -vc ENOENT || true)
 note_file strace "$W/trace"
 check_eq check-noop-no-fork "0 1 0" "$forks $execs $kos"
+
 
 # Vermagic: a module built for kernel A, installed (and recorded in the
 # tree) as if for B.  Same bytes on both sides, so only vermagic can tell.
@@ -98,5 +100,47 @@ check_case check-newer-version 1 "dkb-dummy/2.1, .*needs-work: version 2.0 is in
 # (Debian installs /extra entries to /updates/dkms too.)
 rm "$R/lib/modules/$B/updates/dkms/dkb_core.ko"
 check_case check-installed-missing 1 "dkb-pair/1.0, .*needs-work: .*dkb_core.ko is missing"
+
+# A package whose dkms.conf only bash can evaluate (an if).  bash runs
+# chrooted into the root, and this sandbox root has none, so these cases
+# run inside the sandbox (root /), as the boot agent runs on a sysroot.
+cp -R "$DKB_MODULES/dkb-dummy-2.0" "$R/usr/src/dkb-shell-1.0"
+cat >"$R/usr/src/dkb-shell-1.0/dkms.conf" <<'CONF'
+PACKAGE_NAME="dkb-shell"
+PACKAGE_VERSION="1.0"
+BUILT_MODULE_NAME[0]="dummy"
+DEST_MODULE_NAME[0]="dkbshell"
+DEST_MODULE_LOCATION[0]="/updates"
+if [ -n "$kernelver" ]; then
+	AUTOINSTALL="yes"
+fi
+CONF
+dkms_in -- add -m dkb-shell -v 1.0
+dkms_in -- install -m dkb-shell -v 1.0 -k "$B"
+dkms_sandbox "$R" "$STATIC" check -k "$B" >"$W/shell" 2>&1 || true
+note_file "check in the sandbox" "$W/shell"
+if grep -q "^dkb-shell/1.0, $B, x86_64: current$" "$W/shell"; then
+	pass check-bash-conf-current
+else
+	fail check-bash-conf-current "$(cat "$W/shell")"
+fi
+# Warm: the evaluation cache spares the fork a bash-only conf needs.
+dkms_sandbox "$R" strace -f -qq -e trace=execve,clone,clone3,fork,vfork \
+	-o "$W/trace2" "$STATIC" check -k "$B" >/dev/null 2>&1 || true
+note_file strace "$W/trace2"
+check_eq check-noop-no-fork-bash-conf "0 1" \
+	"$(grep -cE 'clone|fork' "$W/trace2" || true) $(grep -c execve "$W/trace2" || true)"
+if ls "$R"/var/cache/dkms-boot/eval/* >/dev/null 2>&1; then
+	pass check-eval-cache-written
+else
+	fail check-eval-cache-written "no file under /var/cache/dkms-boot/eval"
+fi
+# Without bash in the root, the reason says so.
+"$BIN" check -k "$B" --root "$R" >/dev/null 2>"$W/nobash" || true
+if grep -q "no bash" "$W/nobash"; then
+	pass check-no-bash-in-root-reason
+else
+	fail check-no-bash-in-root-reason "$(cat "$W/nobash")"
+fi
 
 finish

@@ -215,6 +215,9 @@ mount --rbind "$root/usr/src" /usr/src
 mount --bind "$root/var/lib/dkms" /var/lib/dkms
 mount --bind "$root/lib/modules" /lib/modules
 mount --bind "$root/etc/dkms" /etc/dkms
+# The caches of dkms-boot live in /var/cache: never the host one.
+mkdir -p "$root/var/cache"
+mount --bind "$root/var/cache" /var/cache
 export DKB_SANDBOX=$root
 exec "$@"
 '
