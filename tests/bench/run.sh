@@ -328,3 +328,4 @@ main() {
 }
 
 main "$@"
+[[ ${BENCH_CACHE:-1} == 0 ]] || "$(dirname "$0")/cache.sh" # the module cache: unpack vs zstd+sha256sum+cp
