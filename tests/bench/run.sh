@@ -328,4 +328,8 @@ main() {
 }
 
 main "$@"
+
+# The build benchmark (dkms-boot install vs dkms build + install vs a bare
+# make, on a real package) is a script of its own; BENCH_BUILD=0 skips it.
+[[ ${BENCH_BUILD:-1} == 0 ]] || "$(dirname "$0")/build.sh"
 [[ ${BENCH_CACHE:-1} == 0 ]] || "$(dirname "$0")/cache.sh" # the module cache: unpack vs zstd+sha256sum+cp
