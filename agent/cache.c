@@ -356,8 +356,19 @@ static int write_entry(const char *tmp_host, const struct cache_add_src *src,
 	if (!man->mods || !mpath)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < src->n; i++) {
+		char rel[256];
+
 		man->n_mods++;
 		r = write_module(-1, tmp_host, i, src, &man->mods[i], why, wl);
+		/* An entry never holds a module for another kernel: it would
+		 * replace a good entry with one every unpack refuses. */
+		if (r == 0 && (!vermagic_release(man->mods[i].vermagic, rel,
+						 sizeof(rel)) ||
+			       !streq(rel, man->kernel)))
+			r = whyf(why, wl, -EBADMSG,
+				 "%s: vermagic \"%s\" is not for %s; not added",
+				 man->mods[i].name, man->mods[i].vermagic,
+				 man->kernel);
 	}
 	if (r == 0 && src->conf_host) {
 		_cleanup_(freep) char *dst = path_join(tmp_host, "dkms.conf");
@@ -578,7 +589,8 @@ static void print_entry_json(FILE *out, bool *first, const struct entry_id *id,
 			fputs(i ? ",{" : "{", out);
 			json_kv(out, &g, "name", e->m.mods[i].name);
 			json_kv(out, &g, "location", e->m.mods[i].location);
-			json_kv(out, &g, "size", size);
+			json_key(out, &g, "size");
+			fputs(size, out);
 			json_kv(out, &g, "sha256", e->m.mods[i].sha256);
 			json_kv(out, &g, "vermagic", e->m.mods[i].vermagic);
 			json_kv(out, &g, "signer", e->m.mods[i].signer);
@@ -615,7 +627,9 @@ static int cache_walk(struct dkb_ctx *c, const struct cache_cli *cl, bool full,
 		if (r < 0) {
 			bad++;
 			if (full)
-				log_err("%s", why);
+				log_err("%s/%s/%s/%s/%s: %s", cache_dir(&cl->o),
+					ids[i].m, ids[i].v, ids[i].k, ids[i].a,
+					why);
 		}
 		if (cl->json)
 			print_entry_json(out, &first, &ids[i], &e,
@@ -779,6 +793,47 @@ static bool kept(const struct dkb_ctx *c, const struct cache_cli *cl,
 	return d && root_is_dir(c->root, d);
 }
 
+/* Temporary entries of an add that was killed: hidden directories in the
+ * kernel directories, older than anything a live add would take. */
+#define STALE_TMP_SECONDS 600
+
+static void prune_stale_tmp(struct dkb_ctx *c, const struct cache_cli *cl,
+			    FILE *out)
+{
+	static const char *const pats[] = {"*", "*", "*"};
+	_cleanup_(strv_freep) char **kdirs = NULL;
+	time_t now = time(NULL);
+
+	if (reg_glob(c, cache_dir(&cl->o), pats, 3, &kdirs) < 0)
+		return;
+	for (char **k = kdirs; k && *k; k++) {
+		_cleanup_(freep) char *in =
+			xasprintf("%s/%s", cache_dir(&cl->o), *k);
+		_cleanup_(freep) char *host = NULL;
+		_cleanup_(closedirp) DIR *d = NULL;
+		struct dirent *de;
+
+		if (!in || root_path(c->root, in, &host) < 0 ||
+		    !(d = opendir(host)))
+			continue;
+		while ((de = readdir(d))) {
+			_cleanup_(freep) char *p = NULL;
+			struct stat st;
+
+			if (de->d_name[0] != '.' ||
+			    !strstr(de->d_name, ".tmp."))
+				continue;
+			p = path_join(host, de->d_name);
+			if (!p || lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) ||
+			    now - st.st_mtime < STALE_TMP_SECONDS)
+				continue;
+			if (remove_tree(p) == 0)
+				fprintf(out, "removed the unfinished %s/%s\n",
+					in, de->d_name);
+		}
+	}
+}
+
 static int cache_prune(struct dkb_ctx *c, const struct cache_cli *cl, FILE *out)
 {
 	struct entry_id *ids = NULL;
@@ -787,6 +842,7 @@ static int cache_prune(struct dkb_ctx *c, const struct cache_cli *cl, FILE *out)
 
 	if (r < 0)
 		return EXIT_TROUBLE;
+	prune_stale_tmp(c, cl, out);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_(freep) char *in = NULL, *host = NULL;
 
@@ -861,99 +917,191 @@ static int choose(const struct entry_id *ids, size_t n,
 	return 0;
 }
 
-static int kabi_ok(struct dkb_ctx *c, const struct cache_cli *cl,
-		   const struct cache_entry *e, size_t i, const void *buf,
-		   size_t len, char *why, size_t wl)
+/* The target kernel's symbols and vermagic, loaded once per run. */
+static int kabi_target(struct dkb_ctx *c, const struct cache_cli *cl,
+		       struct symvers **sv, char **vm, char *why, size_t wl)
 {
-	static struct symvers *sv;
-	static char *target_vm;
+	static struct symvers *cached_sv;
+	static char *cached_vm;
 	char kwhy[256];
 	int r;
 
-	if (!sv) {
-		r = symvers_load(c->root, cl->kernel, &sv, kwhy, sizeof(kwhy));
+	if (!cached_sv) {
+		r = symvers_load(c->root, cl->kernel, &cached_sv, kwhy,
+				 sizeof(kwhy));
 		if (r < 0)
 			return whyf(why, wl, -EPERM,
 				    "kABI reuse needs %s's Module.symvers: %s",
 				    cl->kernel, kwhy);
-		target_vm = kabi_kernel_vermagic(c->root, cl->kernel);
-		if (!target_vm)
-			return whyf(why, wl, -EPERM,
-				    "cannot tell %s's vermagic", cl->kernel);
+		cached_vm = kabi_kernel_vermagic(c->root, cl->kernel);
 	}
-	r = kabi_check(buf, len, sv, target_vm, kwhy, sizeof(kwhy));
-	if (r < 0)
-		return whyf(why, wl, -EPERM,
-			    "%s/%s built for %s cannot be reused for %s: %s",
-			    e->m.package, e->m.version, e->m.kernel, cl->kernel,
-			    kwhy);
-	(void)i;
+	if (!cached_vm)
+		return whyf(why, wl, -EPERM, "cannot tell %s's vermagic",
+			    cl->kernel);
+	*sv = cached_sv;
+	*vm = cached_vm;
 	return 0;
 }
 
-/* Stage every module of the entry (verified) in a hidden directory of
- * the target, then move them into place; on any failure, none stay. */
+/* Another kernel's build: every module must pass the kABI check, where
+ * the symbols the entry's own modules export count as present. */
+static int kabi_entry_ok(struct dkb_ctx *c, const struct cache_cli *cl,
+			 const struct cache_entry *e, char **bufs,
+			 const size_t *lens, char *why, size_t wl)
+{
+	_cleanup_(strv_freep) char **own = NULL;
+	struct symvers *sv = NULL;
+	char *vm = NULL, kwhy[256];
+	int r = kabi_target(c, cl, &sv, &vm, why, wl);
+
+	for (size_t i = 0; r == 0 && i < e->m.n_mods; i++)
+		r = kabi_module_exports(bufs[i], lens[i], &own);
+	for (size_t i = 0; r == 0 && i < e->m.n_mods; i++) {
+		r = kabi_check_with(bufs[i], lens[i], sv, own, vm, kwhy,
+				    sizeof(kwhy));
+		if (r < 0)
+			whyf(why, wl, -EPERM,
+			     "%s/%s built for %s cannot be reused for %s: %s: "
+			     "%s",
+			     e->m.package, e->m.version, e->m.kernel,
+			     cl->kernel, e->m.mods[i].name, kwhy);
+	}
+	return r < 0 ? -EPERM : 0;
+}
+
+/* Every module of the entry decompressed and checked, before any is
+ * placed. */
+static int unpack_verify(struct dkb_ctx *c, const struct cache_cli *cl,
+			 const struct pick *p, const struct cache_entry *e,
+			 char **bufs, size_t *lens, char *why, size_t wl)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < e->m.n_mods; i++) {
+		r = cache_entry_module(e, i, &bufs[i], &lens[i], why, wl);
+		if (r == 0 && !p->reuse)
+			r = check_vermagic(e, i, bufs[i], lens[i], cl->kernel,
+					   why, wl);
+	}
+	if (r == 0 && p->reuse)
+		r = kabi_entry_ok(c, cl, e, bufs, lens, why, wl);
+	return r;
+}
+
+struct placed {
+	char *dst, *staged;
+	bool had_old; /* the old file now sits at staged */
+};
+
+/* Put staged into dst.  An existing file is swapped out, not lost, so
+ * that a later failure can put it back. */
+static int place(const char *staged, const char *dst, bool *had_old)
+{
+	struct stat st;
+
+	*had_old = false;
+	if (lstat(dst, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (renameat2(AT_FDCWD, staged, AT_FDCWD, dst,
+			      RENAME_EXCHANGE) < 0)
+			return -1;
+		*had_old = true;
+		return 0;
+	}
+	return rename(staged, dst);
+}
+
+static void roll_back(struct placed *pl, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (pl[i].had_old)
+			renameat2(AT_FDCWD, pl[i].staged, AT_FDCWD, pl[i].dst,
+				  RENAME_EXCHANGE);
+		else
+			unlink(pl[i].dst);
+	}
+}
+
+static int unpack_place(const struct cache_cli *cl, const struct cache_entry *e,
+			const char *stage, char **bufs, const size_t *lens,
+			char *why, size_t wl)
+{
+	struct placed *pl = calloc(e->m.n_mods + 1, sizeof(*pl));
+	size_t n = 0;
+	int r = pl ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < e->m.n_mods; i++) {
+		pl[i].staged = xasprintf("%s/%zu.ko", stage, i);
+		r = pl[i].staged ? write_file_atomic(pl[i].staged, bufs[i],
+						     lens[i], 0644)
+				 : -ENOMEM;
+	}
+	for (size_t i = 0; r == 0 && i < e->m.n_mods; i++) {
+		const struct manifest_module *mm = &e->m.mods[i];
+		_cleanup_(freep) char *dir =
+			xasprintf("%s%s", cl->into, mm->location);
+
+		pl[i].dst = dir ? xasprintf("%s/%s.ko", dir, mm->name) : NULL;
+		if (!pl[i].dst || make_dirs(dir, 0755) < 0 ||
+		    place(pl[i].staged, pl[i].dst, &pl[i].had_old) < 0) {
+			r = whyf(why, wl, -EIO, "cannot place %s: %m",
+				 pl[i].dst ? pl[i].dst : mm->name);
+			break;
+		}
+		n++;
+	}
+	if (r < 0)
+		roll_back(pl, n);
+	for (size_t i = 0; pl && i < e->m.n_mods; i++) {
+		free(pl[i].dst);
+		free(pl[i].staged);
+	}
+	free(pl);
+	return r;
+}
+
 static int unpack_one(struct dkb_ctx *c, const struct cache_cli *cl,
 		      const struct pick *p, FILE *out)
 {
 	struct cache_entry e = {.dirfd = -1};
-	_cleanup_(freep) char *stage =
-		xasprintf("%s/.dkms-boot-unpack.XXXXXX", cl->into);
-	_cleanup_(strv_freep) char **placed = NULL;
-	char why[512] = "";
-	int r;
+	_cleanup_(freep) char *stage = NULL;
+	char **bufs = NULL, why[512] = "";
+	size_t *lens = NULL;
+	int r = make_dirs(cl->into, 0755);
 
-	if (!stage || !mkdtemp(stage)) {
+	stage = xasprintf("%s/.dkms-boot-unpack.XXXXXX", cl->into);
+	if (r < 0 || !stage || !mkdtemp(stage)) {
 		log_err("cache unpack: cannot stage in %s: %m", cl->into);
 		return -EIO;
 	}
 	r = cache_entry_open(c, &cl->o, p->id.m, p->id.v, p->id.k, p->id.a, &e,
 			     why, sizeof(why));
-	for (size_t i = 0; r == 0 && i < e.m.n_mods; i++) {
-		_cleanup_(freep) char *buf = NULL, *sp = NULL;
-		size_t len = 0;
-
-		r = cache_entry_module(&e, i, &buf, &len, why, sizeof(why));
-		if (r == 0)
-			r = p->reuse ? kabi_ok(c, cl, &e, i, buf, len, why,
-					       sizeof(why))
-				     : check_vermagic(&e, i, buf, len,
-						      cl->kernel, why,
-						      sizeof(why));
-		sp = xasprintf("%s/%zu.ko", stage, i);
-		if (r == 0)
-			r = sp ? write_file_atomic(sp, buf, len, 0644)
-			       : -ENOMEM;
+	if (r == 0) {
+		bufs = calloc(e.m.n_mods + 1, sizeof(*bufs));
+		lens = calloc(e.m.n_mods + 1, sizeof(*lens));
+		r = bufs && lens ? 0 : -ENOMEM;
 	}
-	for (size_t i = 0; r == 0 && i < e.m.n_mods; i++) {
-		const struct manifest_module *mm = &e.m.mods[i];
-		_cleanup_(freep) char *dir =
-			xasprintf("%s%s", cl->into, mm->location);
-		_cleanup_(freep) char *dst =
-			dir ? xasprintf("%s/%s.ko", dir, mm->name) : NULL;
-		_cleanup_(freep) char *sp = xasprintf("%s/%zu.ko", stage, i);
-
-		if (!dst || !sp || make_dirs(dir, 0755) < 0 ||
-		    rename(sp, dst) < 0) {
-			r = whyf(why, sizeof(why), -EIO, "cannot place %s: %m",
-				 dst ? dst : "");
-			break;
-		}
-		r = strv_push(&placed, dst);
-	}
-	if (r < 0)
-		for (char **d = placed; d && *d; d++)
-			unlink(*d);
+	if (r == 0)
+		r = unpack_verify(c, cl, p, &e, bufs, lens, why, sizeof(why));
+	if (r == 0)
+		r = unpack_place(cl, &e, stage, bufs, lens, why, sizeof(why));
 	remove_tree(stage);
 	if (r < 0)
 		log_err("cache unpack %s/%s for %s: %s", p->id.m, p->id.v,
-			cl->kernel, why);
+			cl->kernel, *why ? why : strerror(-r));
 	else
 		fprintf(out, "unpacked %s/%s%s%s%s into %s (%zu module%s)\n",
 			p->id.m, p->id.v, p->reuse ? " (built for " : "",
 			p->reuse ? p->id.k : "",
 			p->reuse ? ", kABI-checked)" : "", cl->into, e.m.n_mods,
 			e.m.n_mods == 1 ? "" : "s");
+	for (size_t i = 0; bufs && i < e.m.n_mods; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(lens);
 	cache_entry_close(&e);
 	return r;
 }
@@ -987,7 +1135,7 @@ static int cache_unpack(struct dkb_ctx *c, const struct cache_cli *cl,
 
 /* ---- import: a dkms mktarball archive ---- */
 
-#define TARBALL_MAX (512ULL << 20)
+#define TARBALL_MAX (256ULL << 20)
 
 struct tar_file {
 	char *name;

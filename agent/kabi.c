@@ -552,13 +552,27 @@ static int vermagic_flags_match(const char *module, const char *target,
 		    module, target, kver);
 }
 
+static bool in_strv(char *const *v, const char *name)
+{
+	for (; v && *v; v++)
+		if (streq(*v, name))
+			return true;
+	return false;
+}
+
 static int versions_match(const struct elf_section *v, const struct symvers *s,
-			  const char *kver, char *why, size_t why_len)
+			  char *const *own, const char *kver, char *why,
+			  size_t why_len)
 {
 	for (size_t off = 0; off < v->size; off += MODVERSION_SIZE) {
 		const char *name = (const char *)v->data + off + 8;
 		unsigned long long crc = le(v->data + off, 8), want;
 
+		/* Exported by a module of the same build: its CRC came from
+		 * the same compile, and the kernel checks it against that
+		 * module, not against its own symvers. */
+		if (in_strv(own, name))
+			continue;
 		if (symvers_crc(s, name, &want) < 0)
 			return fail(why, why_len, -EPERM,
 				    "'%s' is not exported by %s", name, kver);
@@ -573,6 +587,41 @@ static int versions_match(const struct elf_section *v, const struct symvers *s,
 
 int kabi_check(const void *module, size_t len, const struct symvers *s,
 	       const char *target_vermagic, char *why, size_t why_len)
+{
+	return kabi_check_with(module, len, s, NULL, target_vermagic, why,
+			       why_len);
+}
+
+int kabi_module_exports(const void *module, size_t len, char ***names)
+{
+	struct elf_section sec;
+	struct elf e;
+	char why[128];
+	int r = elf_open(&e, module, len, why, sizeof(why));
+
+	if (r < 0)
+		return r;
+	r = elf_find(&e, "__ksymtab_strings", &sec);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t off = 0; off < sec.size;) {
+		const char *p = (const char *)sec.data + off;
+		size_t n = strnlen(p, sec.size - off);
+
+		if (n == sec.size - off)
+			return -EBADMSG; /* unterminated */
+		if (n && (r = strv_push(names, p)) < 0)
+			return r;
+		off += n + 1;
+	}
+	return 0;
+}
+
+int kabi_check_with(const void *module, size_t len, const struct symvers *s,
+		    char *const *own_exports, const char *target_vermagic,
+		    char *why, size_t why_len)
 {
 	struct elf_section vers;
 	const char *vermagic;
@@ -602,7 +651,7 @@ int kabi_check(const void *module, size_t len, const struct symvers *s,
 	r = vermagic_flags_match(vermagic, target_vermagic, kver, why, why_len);
 	if (r < 0)
 		return r;
-	return versions_match(&vers, s, kver, why, why_len);
+	return versions_match(&vers, s, own_exports, kver, why, why_len);
 }
 
 /* ------------------------------------------------------------------ */

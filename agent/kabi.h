@@ -43,6 +43,15 @@ int symvers_crc(const struct symvers *s, const char *symbol,
 int kabi_check(const void *module, size_t len, const struct symvers *s,
 	       const char *target_vermagic, char *why, size_t why_len);
 
+/* kabi_check(), accepting also the symbols in own_exports: those that
+ * modules of the same cache entry export (same build, same CRCs). */
+int kabi_check_with(const void *module, size_t len, const struct symvers *s,
+		    char *const *own_exports, const char *target_vermagic,
+		    char *why, size_t why_len);
+/* The names a module exports (its __ksymtab_strings), appended to
+ * *names.  0 (none is fine), -EBADMSG for a malformed module. */
+int kabi_module_exports(const void *module, size_t len, char ***names);
+
 /* The vermagic a kernel's modules carry, from any in-tree module or, if
  * none, built from its .config (SMP, PREEMPT*, MODULE_UNLOAD,
  * MODVERSIONS...).  Returns a malloc'd string or NULL. */
