@@ -45,22 +45,6 @@ static void make_data(char *p, size_t n)
 	}
 }
 
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	_cleanup_(freep) char *cmd = NULL;
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	if (vasprintf(&cmd, fmt, ap) < 0)
-		cmd = NULL;
-	va_end(ap);
-	assert_non_null(cmd);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char *tpath(const char *name)
 {
 	char *p = path_join(tmp, name);
@@ -166,7 +150,8 @@ static void test_round_trip_and_cli(void **state)
 		assert_kind(dst, k);
 		assert_decompresses_to_data(dst, DATA_SIZE);
 		assert_int_equal(
-			sh("%s -d -c '%s' > '%s'", tool[k], dst, plain), 0);
+			unit_sh("%s -d -c '%s' > '%s'", tool[k], dst, plain),
+			0);
 		assert_file_is_data(plain, DATA_SIZE);
 	}
 }
@@ -181,7 +166,7 @@ static void test_xz_format(void **state)
 
 	put(src, data, DATA_SIZE);
 	assert_int_equal(compress_file(COMPRESS_XZ, src, dst), 0);
-	assert_int_equal(sh("xz -lvv '%s' > '%s'", dst, info), 0);
+	assert_int_equal(unit_sh("xz -lvv '%s' > '%s'", dst, info), 0);
 	assert_int_equal(read_file(info, MiB, &out, NULL), 0);
 	assert_non_null(strstr(out, "CRC32"));
 	assert_null(strstr(out, "CRC64"));
@@ -209,11 +194,13 @@ static void test_reads_cli_output(void **state)
 
 	put(src, data, DATA_SIZE);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		assert_int_equal(sh("%s '%s' > '%s'", cmds[i], src, dst), 0);
+		assert_int_equal(unit_sh("%s '%s' > '%s'", cmds[i], src, dst),
+				 0);
 		assert_decompresses_to_data(dst, DATA_SIZE);
 	}
 	/* From a pipe: no content size in the zstd frame header. */
-	assert_int_equal(sh("cat '%s' | zstd -q -19 -c > '%s'", src, dst), 0);
+	assert_int_equal(unit_sh("cat '%s' | zstd -q -19 -c > '%s'", src, dst),
+			 0);
 	assert_decompresses_to_data(dst, DATA_SIZE);
 }
 
@@ -228,8 +215,8 @@ static void test_concatenated(void **state)
 	put(a, data, DATA_SIZE / 2);
 	put(b, data + DATA_SIZE / 2, DATA_SIZE - DATA_SIZE / 2);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		assert_int_equal(sh("(%s '%s'; %s '%s') > '%s'", cmds[i], a,
-				    cmds[i], b, dst),
+		assert_int_equal(unit_sh("(%s '%s'; %s '%s') > '%s'", cmds[i],
+					 a, cmds[i], b, dst),
 				 0);
 		assert_decompresses_to_data(dst, DATA_SIZE);
 	}
@@ -354,10 +341,12 @@ static void test_memory_caps(void **state)
 
 	put(src, data, 4096);
 	/* From a pipe the size is unknown, so the window stays 2^28. */
-	assert_int_equal(sh("zstd -q --long=28 -c < '%s' > '%s'", src, dst), 0);
+	assert_int_equal(
+		unit_sh("zstd -q --long=28 -c < '%s' > '%s'", src, dst), 0);
 	assert_int_equal(decompress_file(dst, 16 * MiB, &out, &len), -EFBIG);
 	assert_int_equal(
-		sh("xz --lzma2=dict=256MiB -c < '%s' > '%s'", src, dst), 0);
+		unit_sh("xz --lzma2=dict=256MiB -c < '%s' > '%s'", src, dst),
+		0);
 	assert_int_equal(decompress_file(dst, 16 * MiB, &out, &len), -EFBIG);
 	assert_null(out);
 }
@@ -445,12 +434,13 @@ static int setup(void **state)
 		return -1;
 	/* The zero stream of 100 MiB, compressed by each tool from a pipe
 	 * (no size in the header), and once by zstd with the size. */
-	return sh("cd '%s' && head -c 100M /dev/zero | gzip -9 > bomb.gz && "
-		  "head -c 100M /dev/zero | xz -0 > bomb.xz && "
-		  "head -c 100M /dev/zero | zstd -q -19 > bomb.zst && "
-		  "head -c 100M /dev/zero | "
-		  "zstd -q -1 --stream-size=104857600 > bomb-fcs.zst",
-		  bombs) == 0
+	return unit_sh("cd '%s' && head -c 100M /dev/zero | gzip -9 > bomb.gz "
+		       "&& "
+		       "head -c 100M /dev/zero | xz -0 > bomb.xz && "
+		       "head -c 100M /dev/zero | zstd -q -19 > bomb.zst && "
+		       "head -c 100M /dev/zero | "
+		       "zstd -q -1 --stream-size=104857600 > bomb-fcs.zst",
+		       bombs) == 0
 		       ? 0
 		       : -1;
 }
@@ -458,7 +448,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	if (tmp)
-		sh("rm -rf '%s'", tmp);
+		unit_sh("rm -rf '%s'", tmp);
 	free(tmp);
 	free(bombs);
 	free(data);

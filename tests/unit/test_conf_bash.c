@@ -550,7 +550,8 @@ static void test_root_with_bash(void **state)
 	size_t len;
 
 	if (geteuid() != 0)
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	assert_int_equal(run_capture(argv, NULL, &buf, &len), 0);
 	free(put(root, "dkms.conf",
 		 "PACKAGE_NAME=inroot\nA=$PWD\n"
@@ -687,7 +688,8 @@ static void oracle_one(const char *dir, const struct oracle_case *c)
 static void test_oracle_dkms(void **state)
 {
 	if (access(DKMS_SCRIPT, R_OK) != 0)
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	for (size_t i = 0; i < ARRAY_SIZE(oracle_cases); i++)
 		oracle_one(*state, &oracle_cases[i]);
 }

@@ -623,7 +623,8 @@ static void test_differential(void **state)
 	_cleanup_(freep) char *dir = NULL;
 
 	if (!have_bash())
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	dir = unit_tmpdir();
 	assert_non_null(dir);
 	for (size_t i = 0; i < ARRAY_SIZE(diffs); i++)
@@ -712,7 +713,8 @@ static void test_reexport_bash(void **state)
 	_cleanup_(freep) char *tmp = NULL;
 
 	if (!have_bash())
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	dir = unit_tmpdir();
 	assert_non_null(dir);
 	tmp = path_join(dir, "export");

@@ -942,7 +942,8 @@ static void test_sort_v_oracle(void **state)
 	char *tok;
 
 	if (!have_prog("/usr/bin/sort"))
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	in = xasprintf("%s/in", dir);
 	f = fopen(in, "w");
 	assert_non_null(f);
@@ -1058,7 +1059,8 @@ static void test_ver_oracle(void **state)
 	FILE *f;
 
 	if (!have_prog(DKMS_SCRIPT) || !have_prog("/bin/bash"))
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	defs = extract_dkms_defs(dir);
 	in = xasprintf("%s/in", dir);
 	f = fopen(in, "w");
@@ -1586,7 +1588,8 @@ static void test_read_conf_oracle(void **state)
 	_cleanup_(freep) char *defs = NULL, *drv = NULL, *empty = NULL;
 
 	if (!have_prog(DKMS_SCRIPT) || !have_prog("/bin/bash"))
-		skip();
+		fail_msg("a prerequisite is missing: make check installs it "
+			 "(scripts/install-deps.sh)");
 	defs = extract_dkms_defs(dir);
 	drv = xasprintf("%s/driver.sh", dir);
 	write_text(drv, oracle_driver);

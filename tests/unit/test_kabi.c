@@ -33,23 +33,6 @@ static char *small;  /* ko56 without debug information */
 static char *root47; /* the unpacked headers package of K47 */
 static char why[512];
 
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	_cleanup_(freep) char *cmd = NULL;
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	if (vasprintf(&cmd, fmt, ap) < 0)
-		cmd = NULL;
-	va_end(ap);
-	if (!cmd)
-		return -1;
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A command's whole output, the last newline removed. */
 static char *sh_out(const char *fmt, ...) _printf_(1, 2);
 static char *sh_out(const char *fmt, ...)
@@ -211,9 +194,9 @@ static int build_hello(const char *kver, const char *dir)
 	    write_file_atomic(c, src, strlen(src), 0644) < 0 ||
 	    write_file_atomic(kb, "obj-m := hello.o\n", 17, 0644) < 0)
 		return -1;
-	if (sh("make -s -C /lib/modules/%s/build M='%s' modules "
-	       ">'%s/build.log' 2>&1",
-	       kver, dir, dir) != 0) {
+	if (unit_sh("make -s -C /lib/modules/%s/build M='%s' modules "
+		    ">'%s/build.log' 2>&1",
+		    kver, dir, dir) != 0) {
 		fprintf(stderr,
 			"test_kabi: building hello.ko for %s failed, "
 			"see %s/build.log\n",
@@ -241,13 +224,14 @@ static char *fetch_k47(void)
 	stamp = xasprintf("%s/" H47 "/usr/src/" H47 "/Module.symvers", abs);
 	if (stamp && access(stamp, F_OK) == 0)
 		return xasprintf("%s/" H47, abs);
-	if (sh("cd '%s' && { ls " H47 "_*.deb >/dev/null 2>&1 || "
-	       "apt-get download -q " H47 " >/dev/null 2>&1 || "
-	       "{ apt-get update -q >/dev/null && "
-	       "apt-get download -q " H47 " >/dev/null; }; } && "
-	       "rm -rf " H47 ".tmp && dpkg -x " H47 "_*.deb " H47 ".tmp && "
-	       "rm -rf " H47 " && mv " H47 ".tmp " H47,
-	       abs) != 0) {
+	if (unit_sh("cd '%s' && { ls " H47 "_*.deb >/dev/null 2>&1 || "
+		    "apt-get download -q " H47 " >/dev/null 2>&1 || "
+		    "{ apt-get update -q >/dev/null && "
+		    "apt-get download -q " H47 " >/dev/null; }; } && "
+		    "rm -rf " H47 ".tmp && dpkg -x " H47 "_*.deb " H47
+		    ".tmp && "
+		    "rm -rf " H47 " && mv " H47 ".tmp " H47,
+		    abs) != 0) {
 		fprintf(stderr,
 			"test_kabi: cannot download and unpack %s "
 			"into %s (apt-get download " H47 ")\n",
@@ -273,7 +257,7 @@ static int setup(void **state)
 	small = path_join(tmp, "small.ko");
 	if (!d55 || !d56 || !ko55 || !ko56 || !small ||
 	    build_hello(K55, d55) < 0 || build_hello(K56, d56) < 0 ||
-	    sh("strip --strip-debug -o '%s' '%s'", small, ko56) != 0)
+	    unit_sh("strip --strip-debug -o '%s' '%s'", small, ko56) != 0)
 		return -1;
 	root47 = fetch_k47();
 	return root47 ? 0 : -1;
@@ -282,7 +266,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	if (tmp)
-		sh("rm -rf '%s'", tmp);
+		unit_sh("rm -rf '%s'", tmp);
 	free(tmp);
 	free(ko55);
 	free(ko56);
@@ -548,7 +532,7 @@ static void test_symvers_boot_fallback(void **state)
 	/* RHEL's layout: only /boot/symvers-<kver>.gz. */
 	gz = xasprintf("%s/boot/symvers-" K56 ".gz", root);
 	assert_int_equal(make_dirs(dirname(strdupa(gz)), 0755), 0);
-	assert_int_equal(sh("gzip -9n < " SYMVERS(K56) " > '%s'", gz), 0);
+	assert_int_equal(unit_sh("gzip -9n < " SYMVERS(K56) " > '%s'", gz), 0);
 	s = load_symvers(root, K56);
 	m = load(ko55, &len);
 	assert_int_equal(check(m, len, s, vm56), 0);
@@ -562,12 +546,12 @@ static void test_symvers_boot_fallback(void **state)
 	symvers_free(s);
 	s = NULL;
 	/* A broken .gz, or broken text in it. */
-	assert_int_equal(sh("rm -rf '%s/lib' && echo garbage > '%s'", root, gz),
-			 0);
+	assert_int_equal(
+		unit_sh("rm -rf '%s/lib' && echo garbage > '%s'", root, gz), 0);
 	assert_int_equal(symvers_load(root, K56, &s, why, sizeof(why)),
 			 -EBADMSG);
 	assert_non_null(strstr(why, "/boot/symvers-" K56 ".gz: "));
-	assert_int_equal(sh("echo garbage | gzip > '%s'", gz), 0);
+	assert_int_equal(unit_sh("echo garbage | gzip > '%s'", gz), 0);
 	assert_int_equal(symvers_load(root, K56, &s, why, sizeof(why)),
 			 -EBADMSG);
 	assert_string_equal(why, "/boot/symvers-" K56 ".gz: line 1: 1 fields, "
@@ -829,14 +813,14 @@ static void test_vermagic_intree(void **state)
 	assert_non_null(v);
 	assert_true(startswith(v, K56 " XYZ"));
 	free(v);
-	assert_int_equal(sh("rm -rf '%s%s/net'", root, mods), 0);
+	assert_int_equal(unit_sh("rm -rf '%s%s/net'", root, mods), 0);
 	put_module(root, "/lib/modules/" K56 "/kernel/fs/hello.ko.xz", ko56,
 		   COMPRESS_XZ, "ABC");
 	v = kabi_kernel_vermagic(root, K56);
 	assert_non_null(v);
 	assert_true(startswith(v, K56 " ABC"));
 	free(v);
-	assert_int_equal(sh("rm -rf '%s%s/fs'", root, mods), 0);
+	assert_int_equal(unit_sh("rm -rf '%s%s/fs'", root, mods), 0);
 	put_module(root, "/lib/modules/" K56 "/kernel/hello.ko", ko56,
 		   COMPRESS_NONE, "DEF");
 	v = kabi_kernel_vermagic(root, K56);
@@ -848,7 +832,7 @@ static char *config_vermagic(const char *config, const char *seed)
 {
 	_cleanup_(freep) char *root = tpath("config-root");
 
-	assert_int_equal(sh("rm -rf '%s'", root), 0);
+	assert_int_equal(unit_sh("rm -rf '%s'", root), 0);
 	put_in(root, "/lib/modules/" K56 "/build/.config", config);
 	if (seed)
 		put_in(root,

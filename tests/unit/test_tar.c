@@ -21,22 +21,6 @@ static char *tmp;
 
 /* ---- helpers ---- */
 
-static int sh(const char *fmt, ...) _printf_(1, 2);
-static int sh(const char *fmt, ...)
-{
-	_cleanup_(freep) char *cmd = NULL;
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	if (vasprintf(&cmd, fmt, ap) < 0)
-		cmd = NULL;
-	va_end(ap);
-	assert_non_null(cmd);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char *tpath(const char *name)
 {
 	char *p = path_join(tmp, name);
@@ -449,15 +433,16 @@ static void test_real_tar_reads_ours(void **state)
 	build_ours(&w, &longname);
 	assert_int_equal(make_dirs(out, 0755), 0);
 	assert_int_equal(write_file_atomic(arch, w.buf, w.len, 0644), 0);
-	assert_int_equal(sh("tar -tvf '%s' > '%s'", arch, list), 0);
+	assert_int_equal(unit_sh("tar -tvf '%s' > '%s'", arch, list), 0);
 	assert_int_equal(read_file(list, MiB, &listing, &n), 0);
 	assert_non_null(strstr(listing, "root/root"));
 	assert_non_null(strstr(listing, longname));
 	/* Quietly: no warning of any kind. */
-	assert_int_equal(sh("e=$(tar --warning=all -xf '%s' -C '%s' 2>&1) && "
-			    "[ -z \"$e\" ]",
-			    arch, out),
-			 0);
+	assert_int_equal(
+		unit_sh("e=$(tar --warning=all -xf '%s' -C '%s' 2>&1) && "
+			"[ -z \"$e\" ]",
+			arch, out),
+		0);
 
 	assert_int_equal(read_into(w.buf, w.len, &c, NULL, 0), 0);
 	for (size_t i = 0; i < c.n; i++) {
@@ -600,9 +585,9 @@ static void test_reads_gnu_tar(void **state)
 		_cleanup_(freep) char *out = tpath(forms[i].out);
 		struct coll c = {0};
 
-		assert_int_equal(
-			sh("tar -C '%s' %s '%s' .", src, forms[i].opts, out),
-			0);
+		assert_int_equal(unit_sh("tar -C '%s' %s '%s' .", src,
+					 forms[i].opts, out),
+				 0);
 		read_tar_file(forms[i].out, &c);
 		if (strstr(forms[i].out, "v7")) {
 			/* v7 has no directory type: a trailing slash says it.
@@ -650,9 +635,10 @@ static void test_dkms_mktarball(void **state)
 	put("dk/dkms_binaries_only/PACKAGE_NAME", "dkb\n", 4);
 	put("dk/dkms_binaries_only/PACKAGE_VERSION", "1.0\n", 4);
 	put("dk/dkms_binaries_only/dkms.conf", conf, sizeof(conf) - 1);
-	assert_int_equal(sh("tar -C '%s' -caf '%s' .", dk, out), 0);
+	assert_int_equal(unit_sh("tar -C '%s' -caf '%s' .", dk, out), 0);
 	/* The archive really is dkms's shape: "./" first, then "./dkms_...". */
-	assert_int_equal(sh("tar -tzf '%s' | head -1 | grep -qx './'", out), 0);
+	assert_int_equal(
+		unit_sh("tar -tzf '%s' | head -1 | grep -qx './'", out), 0);
 
 	read_tar_file("dkb-1.0-kernel6.1.0-13-amd64-x86_64.dkms.tar.gz", &c);
 	assert_int_equal(c.n, ARRAY_SIZE(want));
@@ -706,7 +692,7 @@ static void python_tar(const char *kind, char **buf, size_t *len)
 
 	assert_int_equal(
 		write_file_atomic(script, pymaker, strlen(pymaker), 0644), 0);
-	assert_int_equal(sh("python3 '%s' %s '%s'", script, kind, out), 0);
+	assert_int_equal(unit_sh("python3 '%s' %s '%s'", script, kind, out), 0);
 	assert_int_equal(read_file(out, MiB, buf, len), 0);
 }
 
@@ -1305,7 +1291,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	if (tmp)
-		sh("rm -rf '%s'", tmp);
+		unit_sh("rm -rf '%s'", tmp);
 	free(tmp);
 	return 0;
 }
