@@ -106,55 +106,47 @@ static char *const step_env_base[] = {
 	"SHELL=/bin/bash",
 };
 
-/* Run argv in the sandbox, in the build directory, output to the log. */
-static int run_argv(struct bctx *b, char *const *argv, bool privileged)
+/* Run argv in the sandbox, in the build directory, output to log. */
+static int run_sandboxed(struct bctx *b, char *const *argv, bool privileged,
+			 const char *cc, const char *log)
 {
+	_cleanup_(freep) char *ccenv = cc ? xasprintf("CC=%s", cc) : NULL;
 	char *env[] = {step_env_base[0], step_env_base[1], step_env_base[2],
-		       NULL};
+		       ccenv, NULL};
 	struct sandbox_opts so = {
 		.root = b->c->root,
 		.build_host = b->build_host,
 		.build_inroot = b->build_inroot,
-		.log_path = b->log,
+		.log_path = log,
 		.env = env,
 		.timeout_ms = remaining_ms(b),
 		.keep_privileges = privileged,
 	};
 
 	return sandbox_run(argv, &so);
+}
+
+static int run_argv(struct bctx *b, char *const *argv, bool privileged)
+{
+	return run_sandboxed(b, argv, privileged, NULL, b->log);
 }
 
 /* Run a command line with bash in the sandbox, in the build directory;
  * arg, when given, is its $1. */
 static int run_step_to(struct bctx *b, const char *cmdline, const char *arg,
-		       bool privileged, const char *cc, const char *log);
+		       bool privileged, const char *cc, const char *log)
+{
+	char *argv[] = {"bash", "-c",	     (char *)cmdline,
+			"bash", (char *)arg, NULL};
+
+	log_debug("build %s/%s: %s", b->q->module, b->q->kernel, cmdline);
+	return run_sandboxed(b, argv, privileged, cc, log);
+}
 
 static int run_step(struct bctx *b, const char *cmdline, const char *arg,
 		    bool privileged, const char *cc)
 {
 	return run_step_to(b, cmdline, arg, privileged, cc, b->log);
-}
-
-static int run_step_to(struct bctx *b, const char *cmdline, const char *arg,
-		       bool privileged, const char *cc, const char *log)
-{
-	_cleanup_(freep) char *ccenv = cc ? xasprintf("CC=%s", cc) : NULL;
-	char *env[] = {step_env_base[0], step_env_base[1], step_env_base[2],
-		       ccenv, NULL};
-	char *argv[] = {"bash", "-c",	     (char *)cmdline,
-			"bash", (char *)arg, NULL};
-	struct sandbox_opts so = {
-		.root = b->c->root,
-		.build_host = b->build_host,
-		.build_inroot = b->build_inroot,
-		.log_path = b->log,
-		.env = env,
-		.timeout_ms = remaining_ms(b),
-		.keep_privileges = privileged,
-	};
-
-	log_debug("build %s/%s: %s", b->q->module, b->q->kernel, cmdline);
-	return sandbox_run(argv, &so);
 }
 
 static int log_append(struct bctx *b, const char *fmt, ...) _printf_(2, 3);
@@ -383,7 +375,7 @@ static char *kernelvariables_cc(struct bctx *b)
 {
 	_cleanup_(freep) char *kv = xasprintf(
 		"/lib/modules/%s/build/.kernelvariables", b->q->kernel);
-	_cleanup_(freep) char *out = NULL, *saved = b->log, *buf = NULL;
+	_cleanup_(freep) char *out = NULL, *buf = NULL;
 	char *e;
 	int r;
 
@@ -392,12 +384,10 @@ static char *kernelvariables_cc(struct bctx *b)
 	out = path_join(b->work, "cc.out");
 	if (!out)
 		return NULL;
-	b->log = out;
-	r = run_step(b,
-		     "printf 'show-%%:\\n\\t@echo $($*)\\ninclude %s\\n' "
-		     "\"$1\" | make -s -f - show-CC",
-		     kv, false, NULL);
-	b->log = TAKE_PTR(saved);
+	r = run_step_to(b,
+			"printf 'show-%%:\\n\\t@echo $($*)\\ninclude %s\\n' "
+			"\"$1\" | make -s -f - show-CC",
+			kv, false, NULL, out);
 	if (r != 0 || read_file(out, 4096, &buf, NULL) < 0)
 		return NULL;
 	e = buf + strlen(buf);

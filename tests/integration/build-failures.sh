@@ -367,5 +367,22 @@ else
 	fail timed-builds-overlap "builds ran one at a time (max overlap ${max_overlap:-?})"
 fi
 
+# Headers without Debian's .kernelvariables (as other distributions ship
+# them): the build takes the plain path, with CC unset as dkms leaves it.
+root_with plainhdr dkb-dummy-2.0
+P=6.1.0-77-amd64
+mkdir -p "$W/plainhdr/lib/modules/$P/build"
+for f in /usr/src/linux-headers-"$K"/* /usr/src/linux-headers-"$K"/.config \
+	/usr/src/linux-headers-"$K"/Module.symvers; do
+	ln -sfn "$f" "$W/plainhdr/lib/modules/$P/build/${f##*/}"
+done
+ours "$W/plainhdr.out" "$W/plainhdr" build -m dkb-dummy -v 2.0 -k "$P"
+if [[ $(cat "$W/plainhdr.out.rc") == 0 ]] &&
+	[[ -f $W/plainhdr/var/lib/dkms/dkb-dummy/2.0/$P/x86_64/module/dummy.ko ]]; then
+	pass no-kernelvariables-builds
+else
+	fail no-kernelvariables-builds "exit $(cat "$W/plainhdr.out.rc")"
+fi
+
 note "build-failures took $((SECONDS - script_start)) s"
 finish
