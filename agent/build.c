@@ -34,23 +34,6 @@ struct bctx {
 	struct build_result *res;
 };
 
-static const char *const status_names[] = {
-	[BUILD_DONE] = "built",
-	[BUILD_ALREADY] = "already built",
-	[BUILD_EXCLUDED] = "excluded",
-	[BUILD_BAD_CONF] = "bad dkms.conf",
-	[BUILD_NO_HEADERS] = "no headers",
-	[BUILD_NO_SOURCE] = "no source",
-	[BUILD_FAILED] = "failed",
-	[BUILD_TIMEOUT] = "timed out",
-	[BUILD_ERROR] = "error",
-};
-
-const char *build_status_name(enum build_status s)
-{
-	return status_names[s];
-}
-
 void build_result_free(struct build_result *r)
 {
 	free(r->message);

@@ -43,7 +43,6 @@ struct build_result {
 };
 
 void build_result_free(struct build_result *r);
-const char *build_status_name(enum build_status s);
 
 int build_package(struct dkb_ctx *c, const struct build_req *q,
 		  struct build_result *res);

@@ -11,20 +11,6 @@
 #include "rootfs.h"
 #include "sandbox.h"
 
-static const char *const status_names[] = {
-	[INSTALL_DONE] = "installed",
-	[INSTALL_ALREADY] = "already installed",
-	[INSTALL_NOT_BUILT] = "not built",
-	[INSTALL_REFUSED] = "refused",
-	[INSTALL_FAILED] = "failed",
-	[INSTALL_NOT_INSTALLED] = "not installed",
-};
-
-const char *install_status_name(enum install_status s)
-{
-	return status_names[s];
-}
-
 void install_result_free(struct install_result *r)
 {
 	free(r->message);

@@ -34,7 +34,6 @@ struct install_result {
 };
 
 void install_result_free(struct install_result *r);
-const char *install_status_name(enum install_status s);
 
 int install_package(struct dkb_ctx *c, const struct install_req *q,
 		    struct install_result *res);
