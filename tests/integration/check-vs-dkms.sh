@@ -65,8 +65,8 @@ fi
 "$STATIC" check -k "$B" --root "$R" >/dev/null
 strace -f -qq -e trace=execve,clone,clone3,fork,vfork,openat -o "$W/trace" \
 	"$STATIC" check -k "$B" --root "$R" >/dev/null
-forks=$(grep -cE 'clone|fork' "$W/trace" || true)
-execs=$(grep -c 'execve' "$W/trace" || true)
+forks=$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$W/trace" || true)
+execs=$(grep -cE '^[0-9]+ +execve\(' "$W/trace" || true)
 kos=$(grep -E 'openat\(.*\.ko' "$W/trace" | grep -vc ENOENT || true)
 note_file strace "$W/trace"
 check_eq check-noop-no-fork "0 1 0" "$forks $execs $kos"
@@ -129,7 +129,7 @@ dkms_sandbox "$R" strace -f -qq -e trace=execve,clone,clone3,fork,vfork \
 	-o "$W/trace2" "$STATIC" check -k "$B" >/dev/null 2>&1 || true
 note_file strace "$W/trace2"
 check_eq check-noop-no-fork-bash-conf "0 1" \
-	"$(grep -cE 'clone|fork' "$W/trace2" || true) $(grep -c execve "$W/trace2" || true)"
+	"$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$W/trace2" || true) $(grep -cE '^[0-9]+ +execve\(' "$W/trace2" || true)"
 if ls "$R"/var/cache/dkms-boot/eval/* >/dev/null 2>&1; then
 	pass check-eval-cache-written
 else
