@@ -45,19 +45,14 @@ static int set_result(struct bctx *b, enum build_status s, const char *fmt, ...)
 	_printf_(3, 4);
 static int set_result(struct bctx *b, enum build_status s, const char *fmt, ...)
 {
-	_cleanup_(freep) char *what = NULL;
 	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&what, fmt, ap);
-	va_end(ap);
 	b->res->status = s;
 	free(b->res->message);
-	b->res->message = r < 0 ? NULL
-				: xasprintf("%s/%s for %s (%s): %s",
-					    b->q->module, b->q->version,
-					    b->q->kernel, b->q->arch, what);
+	va_start(ap, fmt);
+	b->res->message = dkb_pkg_vmsg(b->q->module, b->q->version,
+				       b->q->kernel, b->q->arch, fmt, ap);
+	va_end(ap);
 	return s == BUILD_DONE || s == BUILD_ALREADY || s == BUILD_EXCLUDED
 		       ? 0
 		       : -1;

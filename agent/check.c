@@ -50,11 +50,9 @@ static int add_reason(struct pkg_result *p, const char *code, const char *fmt,
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	r = strv_push(&p->codes, code);
+	r = s ? strv_push(&p->codes, code) : -ENOMEM;
 	return r < 0 ? r : strv_push(&p->reasons, s);
 }
 

@@ -50,4 +50,8 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 		  const char *conf_path, struct dkms_conf *conf,
 		  struct conf_eval_result *how);
 
+/* "m/v for k (a): <message>", the form of every per-package line. */
+char *dkb_pkg_vmsg(const char *m, const char *v, const char *k, const char *a,
+		   const char *fmt, va_list ap) _printf_(5, 0);
+
 #endif

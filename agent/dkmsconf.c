@@ -258,18 +258,13 @@ static char **strv_new(void)
 static int add_error(struct dkms_conf *c, const char *fmt, ...) _printf_(2, 3);
 static int add_error(struct dkms_conf *c, const char *fmt, ...)
 {
+	_cleanup_(freep) char *s = NULL;
 	va_list ap;
-	char *s;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	r = strv_push(&c->errors, s);
-	free(s);
-	return r;
+	return s ? strv_push(&c->errors, s) : -ENOMEM;
 }
 
 /* echo's option words: bash takes "-n", "-e", "-E" and runs of them. */

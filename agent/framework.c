@@ -316,3 +316,12 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 	}
 	return r;
 }
+
+char *dkb_pkg_vmsg(const char *m, const char *v, const char *k, const char *a,
+		   const char *fmt, va_list ap)
+{
+	_cleanup_(freep) char *what = xvasprintf(fmt, ap);
+
+	return what ? xasprintf("%s/%s for %s (%s): %s", m, v, k, a, what)
+		    : NULL;
+}

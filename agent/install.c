@@ -29,19 +29,14 @@ static int set_res(struct ictx *x, enum install_status s, const char *fmt, ...)
 	_printf_(3, 4);
 static int set_res(struct ictx *x, enum install_status s, const char *fmt, ...)
 {
-	_cleanup_(freep) char *what = NULL;
 	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&what, fmt, ap);
-	va_end(ap);
 	x->res->status = s;
 	free(x->res->message);
-	x->res->message = r < 0 ? NULL
-				: xasprintf("%s/%s for %s (%s): %s",
-					    x->q->module, x->q->version,
-					    x->q->kernel, x->q->arch, what);
+	va_start(ap, fmt);
+	x->res->message = dkb_pkg_vmsg(x->q->module, x->q->version,
+				       x->q->kernel, x->q->arch, fmt, ap);
+	va_end(ap);
 	return s == INSTALL_FAILED || s == INSTALL_NOT_BUILT ? -1 : 0;
 }
 

@@ -69,6 +69,24 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+int strv_pushf(char ***v, const char *fmt, ...)
+{
+	_cleanup_(freep) char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s ? strv_push(v, s) : -ENOMEM;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

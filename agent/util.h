@@ -3,6 +3,7 @@
 #define DKMS_BOOT_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -86,6 +87,9 @@ void strv_sort_glob(char **v);
 
 /* Allocation helpers that return NULL on overflow or ENOMEM. */
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+/* Append a formatted string; 0 or -ENOMEM. */
+int strv_pushf(char ***v, const char *fmt, ...) _printf_(2, 3);
 char *path_join(const char *a, const char *b);
 
 /*
