@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <sha2.h>
 #include <stdarg.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -440,49 +439,17 @@ int cache_add(const struct dkb_ctx *c, const struct cache_opts *o,
 	return r;
 }
 
-/* ---- reading a module's vermagic from memory ---- */
-
-/* libkmod reads paths: hand it the bytes through a memfd. */
-static int buffer_vermagic(const void *buf, size_t len, char **vm)
-{
-	_cleanup_(closep) int fd =
-		memfd_create("dkms-boot-module", MFD_CLOEXEC);
-	_cleanup_(modinfo_freep) struct modinfo mi = {0};
-	char path[64];
-	const char *p = buf;
-	size_t off = 0;
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, p + off, len - off);
-
-		if (w < 0)
-			return -errno;
-		off += (size_t)w;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	r = modinfo_read(path, &mi);
-	if (r < 0)
-		return r;
-	*vm = strdup(mi.vermagic ? mi.vermagic : "");
-	return *vm ? 0 : -ENOMEM;
-}
-
 /* The module's own vermagic must name the kernel the entry is for. */
 static int check_vermagic(const struct cache_entry *e, size_t i,
 			  const void *buf, size_t len, const char *kernel,
 			  char *why, size_t wl)
 {
-	_cleanup_(freep) char *vm = NULL;
+	_cleanup_(freep) char *vm = kabi_module_vermagic(buf, len);
 	char rel[256];
-	int r = buffer_vermagic(buf, len, &vm);
 
-	if (r < 0)
-		return whyf(why, wl, -EBADMSG,
-			    "%s/%s: not a readable module (%s)", e->path,
-			    e->m.mods[i].file, strerror(-r));
+	if (!vm)
+		return whyf(why, wl, -EBADMSG, "%s/%s: not a readable module",
+			    e->path, e->m.mods[i].file);
 	if (!vermagic_release(vm, rel, sizeof(rel)) || !streq(rel, kernel))
 		return whyf(why, wl, -EBADMSG,
 			    "%s/%s: vermagic \"%s\" is not for %s", e->path,

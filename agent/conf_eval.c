@@ -101,9 +101,9 @@ static int eval_native(const char *root, char *const *files,
 		_cleanup_(freep) char *buf = NULL;
 		size_t len = 0;
 
-		if (!root_exists(root, *f))
-			continue;
 		r = read_conf_file(root, *f, &buf, &len);
+		if (r == -ENOENT)
+			continue; /* dkms sources only what exists */
 		if (r < 0)
 			return r;
 		r = vars_copy(&sub, &parent);

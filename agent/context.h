@@ -18,6 +18,8 @@ struct dkb_ctx {
 	char *dest_override; /* location override, NULL for none */
 	struct vars framework;
 	struct conf_eval_opts eval;
+	/* The last kernel's module suffix (from its modules.dep). */
+	char *suffix_kver, suffix[8];
 	/* Names in /etc/dkms, read once: most packages have no override
 	 * file, and four lookups per package add up at boot. */
 	char **etc_dkms;

@@ -183,6 +183,7 @@ void dkb_ctx_free(struct dkb_ctx *c)
 	free(c->distribution);
 	free(c->dest_override);
 	free(c->kconfig_kver);
+	free(c->suffix_kver);
 	free(c->kconfig);
 	strv_free(c->etc_dkms);
 	vars_free(&c->framework);

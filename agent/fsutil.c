@@ -9,6 +9,9 @@
 #include "fsutil.h"
 #include "log.h"
 
+/* What copy_file_atomic() copies: logs, configs, modules. */
+#define COPY_MAX (1ULL << 30)
+
 static int copy_fd(int in, int out, unsigned long long *budget)
 {
 	char buf[65536];
@@ -183,41 +186,17 @@ int fsync_path(const char *path)
 
 int copy_file_atomic(const char *src, const char *dst)
 {
-	_cleanup_(freep) char *tmp =
-		xasprintf("%s.dkms-boot-tmp.%d", dst, getpid());
-	_cleanup_(closep) int in = -1, out = -1;
-	unsigned long long budget = ~0ULL;
+	_cleanup_(freep) char *buf = NULL;
 	struct stat st;
+	size_t len = 0;
 	int r;
 
-	if (!tmp)
-		return -ENOMEM;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &st) < 0)
+	if (stat(src, &st) < 0)
 		return -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		   st.st_mode & 0777);
-	if (out < 0)
-		return -errno;
-	r = copy_fd(in, out, &budget);
-	if (r == 0 && fchmod(out, st.st_mode & 0777) < 0)
-		r = -errno;
-	if (r == 0 && fsync(out) < 0)
-		r = -errno;
-	if (r == 0 && close(TAKE_FD(out)) < 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, dst) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
+	r = read_file(src, COPY_MAX, &buf, &len);
+	if (r < 0)
 		return r;
-	}
-	_cleanup_(freep) char *dir = strdup(dst);
-	if (dir && strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		(void)fsync_path(*dir ? dir : "/");
-	}
-	return 0;
+	return write_file_atomic(dst, buf, len, st.st_mode & 0777);
 }
 
 int symlink_atomic(const char *target, const char *linkpath)

@@ -657,7 +657,7 @@ int kabi_check_with(const void *module, size_t len, const struct symvers *s,
 /* ------------------------------------------------------------------ */
 /* A kernel's vermagic */
 
-static char *buffer_vermagic(const char *buf, size_t len)
+char *kabi_module_vermagic(const void *buf, size_t len)
 {
 	const char *vermagic;
 	struct elf e;
@@ -688,10 +688,10 @@ static char *file_vermagic(int dfd, const char *name)
 		return NULL;
 	k = compress_detect(raw, rawlen);
 	if (k == COMPRESS_NONE)
-		return buffer_vermagic(raw, rawlen);
+		return kabi_module_vermagic(raw, rawlen);
 	if (decompress_buffer(k, raw, rawlen, MODULE_MAX, &mod, &len) < 0)
 		return NULL;
-	return buffer_vermagic(mod, len);
+	return kabi_module_vermagic(mod, len);
 }
 
 static unsigned char entry_type(DIR *d, const struct dirent *de)

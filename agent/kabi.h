@@ -52,6 +52,10 @@ int kabi_check_with(const void *module, size_t len, const struct symvers *s,
  * *names.  0 (none is fine), -EBADMSG for a malformed module. */
 int kabi_module_exports(const void *module, size_t len, char ***names);
 
+/* A module's own vermagic (its first .modinfo record), read from the
+ * ELF in memory; malloc'd, or NULL when the bytes are not a module. */
+char *kabi_module_vermagic(const void *buf, size_t len);
+
 /* The vermagic a kernel's modules carry, from any in-tree module or, if
  * none, built from its .config (SMP, PREEMPT*, MODULE_UNLOAD,
  * MODVERSIONS...).  Returns a malloc'd string or NULL. */

@@ -184,8 +184,8 @@ int reg_list_kernels(const struct dkb_ctx *c, const char *m, const char *v,
 	return reg_glob2(c, base, kpat ? kpat : "+([0-9]).*", apat, out);
 }
 
-int reg_module_suffix(const struct dkb_ctx *c, const char *kver,
-		      char *compressed, size_t len)
+int reg_module_suffix(struct dkb_ctx *c, const char *kver, char *compressed,
+		      size_t len)
 {
 	_cleanup_(freep) char *dep =
 		xasprintf("/lib/modules/%s/modules.dep", kver);
@@ -195,6 +195,11 @@ int reg_module_suffix(const struct dkb_ctx *c, const char *kver,
 
 	if (!dep)
 		return -ENOMEM;
+	/* modules.dep is large; status asks once per package and kernel. */
+	if (c->suffix_kver && streq(c->suffix_kver, kver)) {
+		snprintf(compressed, len, "%s", c->suffix);
+		return 0;
+	}
 	if (root_read_file(c->root, dep, 64u << 20, &buf, &n) == 0) {
 		/* dkms greps for each in turn; the last hit wins. */
 		if (memmem(buf, n, ".gz:", 4))
@@ -205,6 +210,9 @@ int reg_module_suffix(const struct dkb_ctx *c, const char *kver,
 			s = ".zst";
 	}
 	snprintf(compressed, len, "%s", s);
+	free(c->suffix_kver);
+	c->suffix_kver = strdup(kver);
+	snprintf(c->suffix, sizeof(c->suffix), "%s", s);
 	return 0;
 }
 

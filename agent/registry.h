@@ -55,8 +55,8 @@ int reg_list_kernels(const struct dkb_ctx *c, const char *m, const char *v,
 
 /* set_module_suffix(): ".ko" plus the compression the kernel's
  * modules.dep uses (".zst" beats ".xz" beats ".gz"). */
-int reg_module_suffix(const struct dkb_ctx *c, const char *kver,
-		      char *compressed, size_t len);
+int reg_module_suffix(struct dkb_ctx *c, const char *kver, char *compressed,
+		      size_t len);
 
 /* compressed_or_uncompressed(): in-root path of dir/name.ko or
  * dir/name.ko<compressed>, or NULL when neither exists. */
