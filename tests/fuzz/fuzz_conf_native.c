@@ -6,8 +6,8 @@
  */
 #include <stdint.h>
 
-#include "conf_native.h"
-#include "vars.h"
+#include "conf/native.h"
+#include "conf/vars.h"
 
 static const char *const presets[][2] = {
 	{"kernelver", "6.1.0-9-amd64"},

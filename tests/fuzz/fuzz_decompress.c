@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 
-#include "compress.h"
+#include "module/compress.h"
 
 #define FUZZ_MAX (64u << 10)
 

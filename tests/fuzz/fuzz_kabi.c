@@ -7,7 +7,7 @@
  */
 #include <stdint.h>
 
-#include "kabi.h"
+#include "module/kabi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

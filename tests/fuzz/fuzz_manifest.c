@@ -9,7 +9,7 @@
  */
 #include <stdint.h>
 
-#include "manifest.h"
+#include "cache/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

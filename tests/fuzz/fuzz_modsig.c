@@ -7,7 +7,7 @@
  */
 #include <stdint.h>
 
-#include "modsig.h"
+#include "module/modsig.h"
 
 #define MAGIC "~Module signature appended~\n"
 

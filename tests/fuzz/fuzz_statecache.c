@@ -2,7 +2,7 @@
 /* libFuzzer target: the module state cache parser and writer. */
 #include <stdint.h>
 
-#include "statecache.h"
+#include "dkms/statecache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "tar.h"
+#include "cache/tar.h"
 
 #define MAX_ENTRIES 64
 

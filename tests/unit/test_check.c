@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "unit.h"
-#include "commands.h"
-#include "log.h"
+#include "cmd/commands.h"
+#include "lib/log.h"
 
 #define K "6.1.0-56-amd64"
 #define T "/var/lib/dkms"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "compress.h"
+#include "module/compress.h"
 
 #define DATA_SIZE (300u << 10)
 #define MiB	  (1u << 20)

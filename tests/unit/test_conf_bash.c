@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "conf_bash.h"
-#include "vars.h"
+#include "conf/bash.h"
+#include "conf/vars.h"
 
 #define DKMS_SCRIPT "/usr/sbin/dkms"
 

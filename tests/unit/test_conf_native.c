@@ -11,8 +11,8 @@
 
 #include "unit.h"
 
-#include "conf_native.h"
-#include "vars.h"
+#include "conf/native.h"
+#include "conf/vars.h"
 
 #define BASH "/bin/bash"
 

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "dkmsconf.h"
-#include "vars.h"
+#include "conf/readconf.h"
+#include "conf/vars.h"
 
 #define DKMS_SCRIPT "/usr/sbin/dkms"
 

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "compress.h"
-#include "kabi.h"
-#include "log.h"
+#include "module/compress.h"
+#include "module/kabi.h"
+#include "lib/log.h"
 
 #define K55	   "6.1.0-55-amd64"
 #define K56	   "6.1.0-56-amd64"

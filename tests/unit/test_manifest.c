@@ -4,7 +4,7 @@
  * percent-encoding's edges, and every refusal with its line and reason.
  */
 #include "unit.h"
-#include "manifest.h"
+#include "cache/manifest.h"
 
 #define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define SHA_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "modsig.h"
+#include "module/modsig.h"
 
 #define K	  "6.1.0-56-amd64"
 #define KBUILD	  "/lib/modules/" K "/build"

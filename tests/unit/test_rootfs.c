@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "unit.h"
-#include "rootfs.h"
+#include "lib/rootfs.h"
 
 static char *root;
 

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "log.h"
-#include "sandbox.h"
+#include "lib/log.h"
+#include "lib/sandbox.h"
 
 #ifdef DKMS_BOOT_TEST_BUILD
 extern bool sandbox_test_old_kernel;

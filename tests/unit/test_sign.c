@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "log.h"
-#include "sign.h"
+#include "lib/log.h"
+#include "build/sign.h"
 
 #define K	  "6.1.0-56-amd64"
 #define KBUILD	  "/lib/modules/" K "/build"

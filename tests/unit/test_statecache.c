@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "unit.h"
-#include "statecache.h"
+#include "dkms/statecache.h"
 
 static const char good[] =
 	"dkms-boot-state 1\n"

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 
 #include "unit.h"
-#include "compress.h"
-#include "tar.h"
+#include "module/compress.h"
+#include "cache/tar.h"
 
 #define MiB (1u << 20)
 #define BLK 512u

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <sys/wait.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 /* A fresh scratch directory under $TMPDIR (or /tmp) for one test. */
 static inline char *unit_tmpdir(void)

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DKMS_BOOT_COMMANDS_H
+#define DKMS_BOOT_COMMANDS_H
+
+#include "dkms/context.h"
+
+/* Exit codes shared by every command (docs/dkms-boot.8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_WORK = 1,	  /* check: something needs work */
+	EXIT_USAGE = 2,	  /* bad command line */
+	EXIT_TROUBLE = 3, /* could not read what was asked (reason logged) */
+};
+
+#define MAX_KERNEL_ARGS 32
+
+struct status_opts {
+	const char *module, *version;
+	/* dkms runs its whole listing once per -k, in order; none: once
+	 * for every kernel.  arch[i] may be NULL (any). */
+	const char *kernels[MAX_KERNEL_ARGS], *arches[MAX_KERNEL_ARGS];
+	size_t n_kernels;
+	bool json;
+	/* Set per pass by cmd_status. */
+	const char *kernel, *arch;
+};
+
+/* `dkms status` for the same tree, byte for byte. */
+int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out);
+
+struct check_opts {
+	const char *kernel, *arch;
+	const char *module; /* only this package, NULL for all */
+	bool json;
+	bool no_state_cache; /* do not use or write the module state cache */
+};
+
+/* The boot-time decision: which packages need work for a kernel. */
+int cmd_check(struct dkb_ctx *c, const struct check_opts *o, FILE *out);
+
+struct eval_opts {
+	const char *module, *version, *kernel, *arch, *conf;
+};
+
+/* Evaluate and resolve one dkms.conf; print what dkms would use. */
+int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out);
+
+#endif

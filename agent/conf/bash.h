@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DKMS_BOOT_CONF_BASH_H
+#define DKMS_BOOT_CONF_BASH_H
+
+#include "conf/vars.h"
+
+struct conf_bash_opts {
+	const char *root;    /* chroot into this when not "/" or NULL */
+	const char *bash;    /* path to bash inside root; default /bin/bash */
+	unsigned timeout_ms; /* the whole evaluation; 0 means 10000 */
+	size_t max_output;   /* bytes of result accepted; 0 means 1 MiB */
+};
+
+/*
+ * Source files[] (paths as seen inside root; absent ones are skipped) the
+ * way dkms's safe_source does: each in its own subshell that starts with
+ * the variables of env (scalars, not exported) and everything exported so
+ * far, then copy back only the variables named in whitelist[] by printing
+ * and re-sourcing NAME[i]="value" lines.  Globbing is off while printing
+ * (dkms would glob against its working directory; we never do).
+ *
+ * The result (whitelisted variables only) goes to *out.  bash's stderr,
+ * if any, is returned in *diag (NUL-terminated, may be NULL).
+ *
+ * Returns 0, -ETIME when the time limit killed the evaluation (the whole
+ * process group), -ENOEXEC when bash could not be run, -EPROTO on a
+ * malformed or oversized result, or another negative errno.
+ */
+int conf_bash_eval(char *const *files, const struct vars *env,
+		   const char *const *whitelist,
+		   const struct conf_bash_opts *opts, struct vars *out,
+		   char **diag);
+
+#endif
