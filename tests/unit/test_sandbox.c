@@ -18,8 +18,15 @@
 #include "lib/log.h"
 #include "lib/sandbox.h"
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #ifdef DKMS_BOOT_TEST_BUILD
-extern bool sandbox_test_old_kernel;
+extern bool sandbox_test_old_kernel, sandbox_test_no_overlay;
 #endif
 
 static char *scratch; /* /var/tmp/dkb-sbx-XXXXXX: in-root targets */
@@ -28,6 +35,8 @@ static char *inroot;  /* per test: where it appears, under scratch */
 static char *logp;    /* per test: the step's log file */
 static struct sandbox_opts opts;
 static unsigned seq;
+
+static char *capture_log(FILE *f);
 
 static char *slurp(const char *path)
 {
@@ -66,6 +75,18 @@ static int sh(const char *script)
 	char *argv[] = {"sh", "-c", (char *)script, NULL};
 
 	return sandbox_run(argv, &opts);
+}
+
+/* sh, and the step's log shown when it fails. */
+static void sh_ok(const char *script)
+{
+	int r = sh(script);
+	_cleanup_(freep) char *log = NULL;
+
+	if (r == 0)
+		return;
+	log = slurp(logp);
+	fail_msg("exit %d: %s\nlog:\n%s", r, script, log ? log : "(none)");
 }
 
 static int group_setup(void **state)
@@ -114,6 +135,7 @@ static int teardown(void **state)
 	free(logp);
 #ifdef DKMS_BOOT_TEST_BUILD
 	sandbox_test_old_kernel = false;
+	sandbox_test_no_overlay = false;
 #endif
 	return 0;
 }
@@ -147,6 +169,29 @@ static int gone(const char *path)
 	return unlink(path) == 0 ? -1 : 0;
 }
 
+/* Writes as root anywhere in the root succeed in the step's view and
+ * never reach the host: the view is a throwaway overlay. */
+static void expect_root_throwaway(void)
+{
+	_cleanup_(freep) char *other = xasprintf("%s/other", scratch);
+	_cleanup_(freep) char *script = xasprintf(
+		"for f in /etc/dkb-sandbox-test /usr/src/dkb-sandbox-test "
+		"%s; do echo x > $f && test $(cat $f) = x || exit 1; done; "
+		"echo ok > out",
+		other);
+	_cleanup_(freep) char *out = in_build("out");
+	int r;
+
+	assert_int_equal(access("/etc/dkb-sandbox-test", F_OK), -1);
+	r = sh(script);
+	assert_int_equal(gone("/etc/dkb-sandbox-test") +
+				 gone("/usr/src/dkb-sandbox-test") +
+				 gone(other),
+			 0);
+	assert_int_equal(r, 0);
+	assert_file(out, "ok\n");
+}
+
 static void expect_root_read_only(void)
 {
 	_cleanup_(freep) char *other = xasprintf("%s/other", scratch);
@@ -170,9 +215,68 @@ static void expect_root_read_only(void)
 	assert_file(out, "ok\n");
 }
 
+static void test_root_throwaway(void **state)
+{
+	expect_root_throwaway();
+}
+
+/* Without overlayfs: the read-only root, and the reason logged. */
 static void test_root_read_only(void **state)
 {
+#ifdef DKMS_BOOT_TEST_BUILD
+	FILE *f = tmpfile();
+	_cleanup_(freep) char *msg = NULL;
+
+	assert_non_null(f);
+	log_set_stream(f);
+	sandbox_test_no_overlay = true;
 	expect_root_read_only();
+	msg = capture_log(f);
+	assert_non_null(strstr(msg, "no overlay"));
+#else
+	skip();
+#endif
+}
+
+/*
+ * The overlay also covers what is mounted below the root (overlayfs
+ * itself does not descend into submounts): a tmpfs mounted in the
+ * scratch dir, in a child's own mount namespace, is writable in the view
+ * and unchanged on the host.
+ */
+static void test_overlay_submounts(void **state)
+{
+	_cleanup_(freep) char *mnt = xasprintf("%s/mnt-%u", scratch, seq);
+	_cleanup_(freep) char *script =
+		xasprintf("cat %s/old && echo x > %s/old && echo y > %s/new && "
+			  "cat %s/old %s/new",
+			  mnt, mnt, mnt, mnt, mnt);
+	int status;
+	pid_t pid;
+
+	assert_int_equal(make_dirs(mnt, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_cleanup_(freep) char *old = path_join(mnt, "old");
+		_cleanup_(freep) char *got = NULL;
+
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0 ||
+		    unit_sh("echo orig > '%s'", old) != 0)
+			_exit(2);
+		if (sh(script) != 0)
+			_exit(3);
+		got = slurp(old);
+		_exit(got && streq(got, "orig\n") && access(mnt, F_OK) == 0
+			      ? 0
+			      : 4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_file(logp, "orig\nx\ny\n");
 }
 
 static void test_writable_root(void **state)
@@ -413,7 +517,7 @@ static void test_old_kernel(void **state)
 	build = TAKE_PTR(host);
 	opts.build_host = build;
 	sandbox_test_old_kernel = true;
-	expect_root_read_only();
+	expect_root_throwaway();
 	expect_fds();
 	assert_int_equal(sh("exit 7"), 7);
 	t0 = now_ns();
@@ -553,7 +657,8 @@ static void test_chroot(void **state)
 	_cleanup_(freep) char *escaped = NULL;
 	const char *script = "echo hi > /build/out && echo x > /dev/null && "
 			     "test -r /proc/self/status && echo t > /tmp/t && "
-			     "if echo y > /escaped; then exit 3; fi";
+			     "echo y > /escaped && read v < /escaped && "
+			     "test \"$v\" = y";
 
 	assert_non_null(root);
 	escaped = path_join(root, "escaped");
@@ -562,7 +667,6 @@ static void test_chroot(void **state)
 	assert_int_equal(sh(script), 0);
 	assert_file(out, "hi\n");
 	assert_int_equal(access(escaped, F_OK), -1);
-	assert_log_contains("Read-only file system");
 	/* And as the sandbox user. */
 	opts.keep_privileges = false;
 	assert_int_equal(sandbox_chown_tree(build), 0);
@@ -598,11 +702,123 @@ static void test_build_in_place(void **state)
 		xasprintf("%s/tree-%u/build", scratch, seq);
 	_cleanup_(freep) char *out = path_join(tree, "out");
 
+	_cleanup_(freep) char *up = xasprintf("%s/tree-%u/x", scratch, seq);
+
 	assert_int_equal(make_dirs(tree, 0755), 0);
 	opts.build_host = tree;
 	opts.build_inroot = tree;
-	assert_int_equal(sh("echo hi > out && ! echo x > ../x 2>/dev/null"), 0);
+	assert_int_equal(sh("echo hi > out && echo x > ../x"), 0);
 	assert_file(out, "hi\n");
+	assert_int_equal(access(up, F_OK), -1);
+}
+
+/*
+ * Where clone3 is missing (RHEL 8, Debian 10), the step still gets its
+ * PID namespace: shown in a child whose own seccomp filter makes clone3
+ * fail with ENOSYS.  The step is then PID 2 (the sandbox's init is 1)
+ * and its /proc shows only those two.
+ */
+static void test_no_clone3(void **state)
+{
+	_cleanup_(freep) char *out = in_build("out");
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				 offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {.len = ARRAY_SIZE(f), .filter = f};
+
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(2);
+		if (syscall(SYS_clone3, NULL, 0) >= 0 || errno != ENOSYS)
+			_exit(3);
+		_exit(sh("echo $$ $(ls -d /proc/[0-9]* | wc -l) > out") == 0
+			      ? 0
+			      : 4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Beside init and the step: a subshell, ls and wc. */
+	_cleanup_(freep) char *got = slurp(out);
+	assert_non_null(got);
+	if (strncmp(got, "2 ", 2) != 0 || atoi(got + 2) > 5)
+		fail_msg("not in a PID namespace of its own: %s", got);
+}
+
+/* A session of its own: no controlling terminal, no /dev/tty. */
+static void test_session(void **state)
+{
+	/* The session is the one the sandbox's init (PID 1) started. */
+	sh_ok("test $(cut -d' ' -f6 /proc/$$/stat) = 1 && "
+	      "test $(cut -d' ' -f7 /proc/$$/stat) = 0 && "
+	      "! (exec 3</dev/tty) 2>/dev/null");
+}
+
+/* Each command of list fails with EPERM (as logged by it). */
+static void expect_denied(const char *list, int n)
+{
+	_cleanup_(freep) char *script = xasprintf(
+		": > err; for c in %s; do if $c 2>>err; then "
+		"echo allowed: $c; exit 1; fi; done; "
+		"test $(grep -ciE 'not permitted|permission denied' err) = %d "
+		"|| { cat err; exit 2; }",
+		list, n);
+
+	sh_ok(script);
+}
+
+/* The kernel surface a build never needs is closed, root or not. */
+static void test_seccomp(void **state)
+{
+	expect_denied("'unshare -U true' 'unshare -n true' 'unshare -m true' "
+		      "'mount -t tmpfs x /mnt' 'chroot / true'",
+		      5);
+	opts.keep_privileges = false;
+	assert_int_equal(sandbox_chown_tree(build), 0);
+	expect_denied("'unshare -U true' 'unshare -U -n true'", 2);
+}
+
+/* SysV IPC objects die with the step's IPC namespace. */
+static void test_ipc_private(void **state)
+{
+	assert_int_equal(sh("python3 -c 'import sys' 2>/dev/null || exit 0; "
+			    "test -z \"$(ipcs -m | grep '^0x')\""),
+			 0);
+}
+
+/* /dev: the harmless nodes only, /run empty, and sizes limited. */
+static void test_dev_run_tmp(void **state)
+{
+	assert_int_equal(
+		sh("test \"$(ls /dev | tr '\\n' ' ')\" = "
+		   "'fd full null random shm stderr stdin stdout urandom zero "
+		   "' "
+		   "&& echo x > /dev/null && head -c 4 /dev/urandom | wc -c && "
+		   "test -z \"$(ls -A /run)\" && "
+		   "! dd if=/dev/zero of=/tmp/fill bs=1M count=600 2>err && "
+		   "grep -q 'No space left' err && "
+		   "test $(du -m /tmp/fill | cut -f1) -le 512"),
+		0);
+	assert_log_contains("4\n");
+}
+
+/* The unprivileged step's process limit (attacks.sh runs a fork bomb). */
+static void test_nproc(void **state)
+{
+	opts.keep_privileges = false;
+	assert_int_equal(sandbox_chown_tree(build), 0);
+	sh_ok("grep '^Max processes' /proc/self/limits > nproc");
+	_cleanup_(freep) char *n = in_build("nproc");
+	assert_file(n, "Max processes             1024                 "
+		       "1024                 processes \n");
 }
 
 int main(void)
@@ -611,7 +827,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_build_dir_writable),
 		T(test_build_dir_in_private_tmp),
+		T(test_root_throwaway),
 		T(test_root_read_only),
+		T(test_overlay_submounts),
 		T(test_writable_root),
 		T(test_tmp_private),
 		T(test_mounts_do_not_propagate),
@@ -632,6 +850,12 @@ int main(void)
 		T(test_chroot),
 		T(test_chroot_build_in_tree),
 		T(test_build_in_place),
+		T(test_no_clone3),
+		T(test_session),
+		T(test_seccomp),
+		T(test_ipc_private),
+		T(test_dev_run_tmp),
+		T(test_nproc),
 	};
 #undef T
 
