@@ -468,13 +468,19 @@ static int overlay_submounts(const struct plan *p, const char *scratch,
 		target = path_join(top, rel);
 		if (!target)
 			return -ENOMEM;
-		if (!is_dir(m.point) || !is_dir(target))
-			continue; /* a file bound on a file, or hidden */
-		if (!streq(rel, "/sys") &&
+		if (is_dir(m.point) != is_dir(target))
+			continue; /* hidden by what is mounted above it */
+		/* A file bound on a file (a container's /etc/resolv.conf)
+		 * cannot be an overlay; directories can. */
+		if (is_dir(m.point) && !streq(rel, "/sys") &&
 		    mount_overlay(scratch, n++, m.point, target) == 0)
 			continue;
-		if (mount(m.point, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    make_ro(target) < 0)
+		if (mount(m.point, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return -errno;
+		}
+		if (make_ro(target) < 0)
 			return -errno;
 	}
 	return 0;

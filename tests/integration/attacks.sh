@@ -105,7 +105,7 @@ echo \$? >"$W/tty.rc"
 if read -r -t 3 line; then echo "typed: \$line"; eval "\$line"; fi
 exit 0
 EOF
-cat >"$W/pty.py" <<'EOF'
+cat >"$W/runpty.py" <<'EOF'
 import os, pty, sys
 pid, fd = pty.fork()
 if pid == 0:
@@ -120,7 +120,7 @@ while True:
     sys.stdout.buffer.write(data)
 os.waitpid(pid, 0)
 EOF
-timeout 300 $PY "$W/pty.py" bash "$W/tty-run.sh" >"$W/tty.pty" 2>&1 || true
+timeout 300 $PY "$W/runpty.py" bash "$W/tty-run.sh" >"$W/tty.pty" 2>&1 || true
 note_file "terminal" "$W/tty.pty"
 check_eq tty-build-ok 0 "$(cat "$W/tty.rc" 2>/dev/null || echo none)"
 if [[ -e $INJECTED ]]; then
