@@ -314,7 +314,7 @@ sys mount: Operation not permitted" "$(lines "$W/ns" dkb-evil-ns '\(ns\|sys\) ')
 # ---- 15: a package that writes into its own source tree -----------------------------
 
 root_with srcwrite dkb-srcwrite-1.0
-for f in "${HOST_FILES[@]}"; do
+for f in /etc/dkb-srcwrite-test /usr/dkb-srcwrite-test; do
 	[[ ! -e $f ]] || die "$f exists before the test: remove it"
 done
 ours "$W/srcwrite.out" "$W/srcwrite" install -m dkb-srcwrite -v 1.0 -k "$K"
