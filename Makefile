@@ -29,7 +29,7 @@ LAYERS := lib conf module dkms build cache boot cmd
 AGENT_SRCS := $(sort $(wildcard $(LAYERS:%=agent/%/*.c)))
 LIB_SRCS := $(filter-out agent/cmd/main.c,$(AGENT_SRCS))
 HDRS := $(wildcard $(LAYERS:%=agent/%/*.h))
-C_FILES = $(AGENT_SRCS) $(HDRS) $(wildcard tests/unit/*.[ch] tests/fuzz/*.c)
+C_FILES = $(AGENT_SRCS) $(HDRS) $(wildcard tests/unit/*.[ch] tests/fuzz/*.c tests/shim/*.c)
 
 STATIC_OBJS := $(AGENT_SRCS:agent/%.c=$(BUILD)/static/%.o)
 TEST_OBJS := $(AGENT_SRCS:agent/%.c=$(BUILD)/test/%.o)
@@ -89,7 +89,14 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(COMMON) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(TEST_LIBS)
 
-test-build: $(BUILD)/dkms-boot $(BUILD)/test/dkms-boot $(UNIT_BINS) $(REPLAY_BINS)
+# The LD_PRELOAD stand-in for the kernel's module calls (unit tests).
+SHIM_SO := $(BUILD)/test/shim/kmod_shim.so
+$(SHIM_SO): tests/shim/kmod_shim.c
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-format-truncation -O1 -g -fPIC -shared -o $@ $< -ldl
+
+test-build: $(BUILD)/dkms-boot $(BUILD)/test/dkms-boot $(UNIT_BINS) $(REPLAY_BINS) $(SHIM_SO)
 
 check: deps
 	@$(MAKE) --no-print-directory format-check

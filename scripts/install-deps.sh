@@ -14,7 +14,7 @@ build_pkgs=(build-essential pkg-config autoconf automake libtool
 	libblkid-dev libzstd-dev zlib1g-dev libmd-dev liblzma-dev
 	dpkg-dev ca-certificates)
 test_pkgs=(libcmocka-dev clang clang-format llvm kmod dkms zstd
-	libkmod-dev bc)
+	libkmod-dev bc e2fsprogs xfsprogs btrfs-progs fdisk)
 for k in $KVERS; do
 	test_pkgs+=("linux-headers-$k")
 done
