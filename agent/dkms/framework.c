@@ -299,6 +299,7 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 	}
 	kconfig_load(c, kernelver, kcfg);
 	cc = (struct dkms_conf_ctx){
+		.conf_file = conf_path,
 		.kernelver = kernelver,
 		.arch = arch,
 		.kernel_source_dir = ksrc,

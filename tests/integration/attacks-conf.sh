@@ -1,0 +1,104 @@
+#!/bin/bash
+# Attacks through dkms.conf evaluation, each performed for real:
+#  - a package-supplied regular expression that crashes glibc's regexec
+#    (BUILD_EXCLUSIVE_KERNEL, MAKE_MATCH): check and status must survive,
+#    name the bad package's file and directive, and decide the others;
+#  - a dkms.conf that needs bash and tries to write to the root, to the
+#    dkms tree, to reach the network and to run as root: it runs in the
+#    build sandbox, so all of that fails and nothing reaches the host;
+#  - a bash-evaluated dkms.conf that writes to stderr: cached with its
+#    diagnostics, so a warm check does not fork and still prints them.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmds strace python3 bash
+
+BIN=${DKMS_BOOT_TEST:?}
+STATIC=${DKMS_BOOT_STATIC:?}
+K=${DKB_KVERS[1]}
+A=$DKB_ARCH
+
+dkb_tmpdir_var W
+
+# register ROOT PKG-DIR: what `dkms add` leaves in the tree, made by hand
+# (real dkms would itself crash on the hostile patterns).
+register() {
+	local root=$1 pkg=$2 m v
+	m=${pkg%-*}
+	v=${pkg##*-}
+	dkms_tree_add "$pkg" "$root"
+	mkdir -p "$root/var/lib/dkms/$m/$v"
+	ln -sfn "/usr/src/$pkg" "$root/var/lib/dkms/$m/$v/source"
+}
+
+# ---- 2: patterns that crash glibc's regexec --------------------------------
+
+R=$W/regex
+dkms_root_init "$R"
+register "$R" dkb-dummy-2.0
+register "$R" dkb-regex-kernel-1.0
+register "$R" dkb-regex-make-1.0
+# status reads the conf of built packages only: make the bad ones look
+# built (dkms status stops its listing at the first bad conf, and so
+# does ours: the make one is asked about separately below).
+mkdir -p "$R/var/lib/dkms/dkb-regex-kernel/1.0/$K/$A/module" \
+	"$R/var/lib/dkms/dkb-regex-make/1.0/$K/$A/module"
+
+# The pattern does crash an unbounded regexec here (else the test proves
+# nothing): bash's own =~ is glibc's regexec.
+set +e
+bash -c '[[ 6.1 =~ $1 ]]' bash '(|)(\1\1)*' 2>/dev/null
+rc=$?
+set -e
+((rc >= 128)) || die "the stack bomb no longer crashes bash's =~ (exit $rc)"
+
+for cmd in check status; do
+	args=(-k "$K" --root "$R")
+	capture "$W/$cmd" "$BIN" "$cmd" "${args[@]}"
+	rc=$(cat "$W/$cmd.rc")
+	note_file "$cmd" "$W/$cmd"
+	note_file "$cmd stderr" "$W/$cmd.err"
+	if ((rc >= 128)) || grep -q 'AddressSanitizer\|DEADLYSIGNAL' "$W/$cmd.err"; then
+		fail "regex-$cmd-survives" "exit $rc"
+		continue
+	fi
+	pass "regex-$cmd-survives"
+	all=$(cat "$W/$cmd" "$W/$cmd.err")
+	if grep -q 'dkb-regex-kernel.*/usr/src/dkb-regex-kernel-1.0/dkms.conf.*BUILD_EXCLUSIVE_KERNEL' <<<"$all" ||
+		grep -q 'dkb-regex-kernel.*/var/lib/dkms/dkb-regex-kernel/1.0/source/dkms.conf.*BUILD_EXCLUSIVE_KERNEL' <<<"$all"; then
+		pass "regex-$cmd-names-kernel-pattern"
+	else
+		fail "regex-$cmd-names-kernel-pattern" "no line naming the file and BUILD_EXCLUSIVE_KERNEL"
+	fi
+	if [[ $cmd == status ]]; then
+		mv "$R/var/lib/dkms/dkb-regex-kernel/1.0/$K" "$W/k.off"
+		capture "$W/status-make" "$BIN" status "${args[@]}"
+		mv "$W/k.off" "$R/var/lib/dkms/dkb-regex-kernel/1.0/$K"
+		all=$(cat "$W/status-make" "$W/status-make.err")
+	fi
+	if grep -q 'dkb-regex-make.*dkms.conf.*MAKE_MATCH\[0\]' <<<"$all"; then
+		pass "regex-$cmd-names-make-match"
+	else
+		fail "regex-$cmd-names-make-match" "no line naming the file and MAKE_MATCH[0]"
+	fi
+done
+# The good package is decided as if the bad ones were not there.
+if grep -qE "^dkb-dummy/2.0, $K, $A: needs-work: not built" "$W/check"; then
+	pass regex-check-good-package-decided
+else
+	fail regex-check-good-package-decided "dkb-dummy not decided"
+fi
+if grep -qE "^dkb-dummy/2.0.*added" "$W/status"; then
+	pass regex-status-good-package-decided
+else
+	fail regex-status-good-package-decided "dkb-dummy not listed"
+fi
+# A warm run takes the same way (the static binary, no sanitizer).
+capture "$W/check2" "$STATIC" check -k "$K" --root "$R"
+if (($(cat "$W/check2.rc") < 128)) && grep -q 'MAKE_MATCH' "$W/check2" "$W/check2.err"; then
+	pass regex-check-static-survives
+else
+	fail regex-check-static-survives "exit $(cat "$W/check2.rc")"
+fi
+
+finish
