@@ -47,8 +47,10 @@ mkdir -p "$R/var/lib/dkms/dkb-regex-kernel/1.0/$K/$A/module" \
 # The pattern does crash an unbounded regexec here (else the test proves
 # nothing): bash's own =~ is glibc's regexec.
 set +e
-bash -c '[[ 6.1 =~ $1 ]]' bash '(|)(\1\1)*' 2>/dev/null
-rc=$?
+{
+	bash -c '[[ 6.1 =~ $1 ]]' bash '(|)(\1\1)*'
+	rc=$?
+} 2>/dev/null
 set -e
 ((rc >= 128)) || die "the stack bomb no longer crashes bash's =~ (exit $rc)"
 
@@ -99,6 +101,72 @@ if (($(cat "$W/check2.rc") < 128)) && grep -q 'MAKE_MATCH' "$W/check2" "$W/check
 	pass regex-check-static-survives
 else
 	fail regex-check-static-survives "exit $(cat "$W/check2.rc")"
+fi
+
+# ---- 3: bash evaluation runs in the sandbox ---------------------------------
+
+# A root with bash and id in it, so that --root R evaluates in R.
+R=$W/evil
+dkms_root_init "$R"
+for f in /bin/bash /usr/bin/id $(ldd /bin/bash /usr/bin/id | grep -o '/[^ :]*' | sort -u); do
+	[[ -f $f ]] || continue
+	mkdir -p "$R${f%/*}"
+	cp -L "$f" "$R$f"
+done
+# A listener on the host's loopback that records any connection.
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(60)
+try:
+    c, _ = s.accept()
+    open(sys.argv[2], "w").write("connected\n")
+except OSError:
+    pass
+' "$W/port" "$W/connected" &
+listener=$!
+for _ in $(seq 100); do [[ -s $W/port ]] && break; sleep 0.1; done
+[[ -s $W/port ]] || die "the listener did not start"
+PORT=$(cat "$W/port")
+mkdir -p "$R/usr/src/dkb-evil-1.0"
+cat >"$R/usr/src/dkb-evil-1.0/dkms.conf" <<CONF
+PACKAGE_NAME="dkb-evil"
+PACKAGE_VERSION="1.0"
+BUILT_MODULE_NAME[0]="evil"
+DEST_MODULE_LOCATION[0]="/updates"
+AUTOINSTALL="yes"
+# Anything beyond plain assignments sends this conf to bash.
+if echo pwned >/etc/dkb-evil 2>/dev/null; then E=written; else E=denied; fi
+if echo pwned >/var/lib/dkms/dkb-evil-file 2>/dev/null; then T=written; else T=denied; fi
+if echo hello 2>/dev/null >/dev/tcp/127.0.0.1/$PORT; then N=connected; else N=refused; fi
+POST_ADD="etc=\$E tree=\$T net=\$N uid=\$(id -u)"
+CONF
+mkdir -p "$R/var/lib/dkms/dkb-evil/1.0"
+ln -sfn /usr/src/dkb-evil-1.0 "$R/var/lib/dkms/dkb-evil/1.0/source"
+
+capture "$W/evil-eval" "$BIN" eval -m dkb-evil -v 1.0 -k "$K" --root "$R" --method bash --no-cache
+note_file "eval" "$W/evil-eval"
+note_file "eval stderr" "$W/evil-eval.err"
+seen=$(grep -o 'etc=[a-z]* tree=[a-z]* net=[a-z]* uid=[0-9]*' "$W/evil-eval" | head -1 || true)
+check_eq bash-eval-sandboxed "etc=denied tree=denied net=refused uid=65534" "$seen"
+# And check, the boot path, with the same conf.
+capture "$W/evil-check" "$BIN" check -k "$K" --root "$R" --no-cache
+note_file "check" "$W/evil-check"
+kill "$listener" 2>/dev/null || true
+wait "$listener" 2>/dev/null || true
+reached=()
+[[ -e $R/etc/dkb-evil ]] && reached+=("$R/etc/dkb-evil")
+[[ -e /etc/dkb-evil ]] && reached+=(/etc/dkb-evil)
+[[ -e $R/var/lib/dkms/dkb-evil-file ]] && reached+=("$R/var/lib/dkms/dkb-evil-file")
+[[ -e $W/connected ]] && reached+=("a TCP connection to 127.0.0.1:$PORT")
+check_eq bash-eval-nothing-reached-host "" "${reached[*]}"
+if grep -q "^dkb-evil/1.0, $K, $A: needs-work: not built" "$W/evil-check"; then
+	pass bash-eval-check-decides
+else
+	fail bash-eval-check-decides "dkb-evil not decided"
 fi
 
 finish
