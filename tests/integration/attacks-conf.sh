@@ -169,4 +169,37 @@ else
 	fail bash-eval-check-decides "dkb-evil not decided"
 fi
 
+# ---- 16: a conf that warns is cached with its warning ------------------------
+
+rm -rf "$R/var/lib/dkms/dkb-evil"
+mkdir -p "$R/usr/src/dkb-noisy-1.0" "$R/var/lib/dkms/dkb-noisy/1.0"
+cat >"$R/usr/src/dkb-noisy-1.0/dkms.conf" <<'CONF'
+PACKAGE_NAME="dkb-noisy"
+PACKAGE_VERSION="1.0"
+BUILT_MODULE_NAME[0]="noisy"
+DEST_MODULE_LOCATION[0]="/updates"
+AUTOINSTALL="yes"
+echo "dkb-noisy: this conf warns whenever it is read" >&2
+CONF
+ln -sfn /usr/src/dkb-noisy-1.0 "$R/var/lib/dkms/dkb-noisy/1.0/source"
+"$STATIC" check -k "$K" --root "$R" >"$W/noisy1" 2>"$W/noisy1.err" || true
+note_file "cold check stderr" "$W/noisy1.err"
+strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o "$W/noisy-trace" \
+	"$STATIC" check -k "$K" --root "$R" >"$W/noisy2" 2>"$W/noisy2.err" || true
+note_file "warm check stderr" "$W/noisy2.err"
+note_file strace "$W/noisy-trace"
+forks=$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$W/noisy-trace" || true)
+check_eq diag-conf-warm-check-no-fork 0 "$forks"
+if grep -q 'dkb-noisy: this conf warns whenever it is read' "$W/noisy1.err" &&
+	grep -q 'dkb-noisy: this conf warns whenever it is read' "$W/noisy2.err"; then
+	pass diag-conf-warning-shown-from-cache
+else
+	fail diag-conf-warning-shown-from-cache "the warning is missing from a run"
+fi
+if grep -q "^dkb-noisy/1.0, $K, $A: needs-work: not built" "$W/noisy2"; then
+	pass diag-conf-decided-from-cache
+else
+	fail diag-conf-decided-from-cache "dkb-noisy not decided"
+fi
+
 finish
