@@ -308,8 +308,8 @@ static int sink_read(struct sink *s, size_t budget)
  * and keep only whitelisted names: nothing else may come back, whatever
  * the conf managed to write.
  */
-static int parse_result(const char *buf, size_t len,
-			const char *const *whitelist, struct vars *out)
+int conf_bash_parse_result(const char *buf, size_t len,
+			   const char *const *whitelist, struct vars *out)
 {
 	_cleanup_(vars_freep) struct vars all = VARS_INIT;
 	_cleanup_(vars_freep) struct vars res = VARS_INIT;
@@ -628,5 +628,5 @@ int conf_bash_eval(char *const *files, const struct vars *env,
 		log_err("%s: cannot be read by the sandbox user", files[0]);
 	if (r < 0)
 		return r;
-	return parse_result(res.buf, res.len, whitelist, out);
+	return conf_bash_parse_result(res.buf, res.len, whitelist, out);
 }

@@ -31,4 +31,12 @@ int conf_bash_eval(char *const *files, const struct vars *env,
 		   const struct conf_bash_opts *opts, struct vars *out,
 		   char **diag);
 
+/*
+ * The result bash printed: name\0index\0value\0 triples ended by the
+ * script's trailer.  Only whitelisted names are kept.  Replaces *out on
+ * success; -EPROTO for a missing trailer or a malformed triple.
+ */
+int conf_bash_parse_result(const char *buf, size_t len,
+			   const char *const *whitelist, struct vars *out);
+
 #endif

@@ -34,11 +34,18 @@ static char *os_release_value(const char *buf, const char *key)
 
 char *dkb_distribution(const char *root)
 {
-	_cleanup_(freep) char *buf = NULL, *id = NULL, *like = NULL;
-	char *p;
+	_cleanup_(freep) char *buf = NULL;
 
 	if (root_read_file(root, "/etc/os-release", 65536, &buf, NULL) < 0)
 		return strdup("unknown");
+	return dkb_distribution_parse(buf);
+}
+
+char *dkb_distribution_parse(const char *buf)
+{
+	_cleanup_(freep) char *id = NULL, *like = NULL;
+	char *p;
+
 	id = os_release_value(buf, "ID");
 	like = os_release_value(buf, "ID_LIKE");
 	if (id && streq(id, "ubuntu"))
