@@ -16,6 +16,16 @@
 #include "conf/pattern.h"
 #include "lib/log.h"
 
+/* ASan reserves terabytes of shadow memory: no RLIMIT_AS under it (gcc
+ * says so with __SANITIZE_ADDRESS__, clang with __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 /* Result byte the child writes when it finished matching. */
 #define CHILD_DONE_BASE 'a'
 /* Bounds above this are as bad as any; keeps the product from wrapping. */
@@ -212,8 +222,7 @@ static _Noreturn void child_match(int wfd, const char *text,
 	signal(SIGBUS, SIG_DFL);
 	set_limit(RLIMIT_STACK, PATTERN_CHILD_STACK);
 	set_limit(RLIMIT_CPU, PATTERN_CHILD_CPU_S);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(DKMS_BOOT_TEST_BUILD)
-	/* ASan reserves terabytes of shadow; the time limit still holds. */
+#ifndef UNDER_ASAN
 	set_limit(RLIMIT_AS, PATTERN_CHILD_AS);
 #endif
 	r = match_here(text, pattern, by_line);
