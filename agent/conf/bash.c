@@ -11,6 +11,7 @@
  * script text by us (the conf files themselves are, as in dkms).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -512,9 +513,12 @@ static int make_pipe(int *rd, int *wr, size_t size)
 	if (*wr < 0)
 		r = -errno;
 	close(fds[1]);
-	/* The kernel rounds up; an unprivileged caller may be capped. */
-	if (r == 0 && size)
-		(void)fcntl(*rd, F_SETPIPE_SZ, (int)size);
+	/* The kernel rounds up to a power of two pages, and without
+	 * CAP_SYS_RESOURCE refuses more than fs.pipe-max-size (1 MiB by
+	 * default): ask for less until it fits. */
+	while (r == 0 && size >= 65536 && size <= INT_MAX &&
+	       fcntl(*rd, F_SETPIPE_SZ, (int)size) < 0 && errno == EPERM)
+		size /= 2;
 	return r;
 }
 

@@ -406,6 +406,21 @@ static void test_huge_output(void **state)
 	assert_no_children();
 }
 
+/* Larger than a default pipe (64 KiB): the result pipe is grown as far
+ * as the kernel allows, so a big value still comes back whole. */
+static void test_large_value(void **state)
+{
+	_cleanup_(vars_freep) struct vars out = VARS_INIT;
+	struct conf_bash_opts opts = {.timeout_ms = 30000};
+
+	assert_int_equal(
+		eval_text(*state,
+			  "A=$(head -c 300000 /dev/zero | tr '\\0' x)\n", &opts,
+			  &out, NULL),
+		0);
+	assert_int_equal(strlen(vars_str(&out, "A")), 300000);
+}
+
 static void test_diag_truncated(void **state)
 {
 	_cleanup_(vars_freep) struct vars out = VARS_INIT;
@@ -690,11 +705,11 @@ int main(void)
 		T(test_control_flow),	   T(test_missing_file_skipped),
 		T(test_syntax_error),	   T(test_exit_in_file),
 		T(test_timeout),	   T(test_background_child),
-		T(test_huge_output),	   T(test_diag_truncated),
-		T(test_stdout_noise),	   T(test_quote_breakout),
-		T(test_bad_names),	   T(test_no_fd_leak),
-		T(test_root_without_bash), T(test_root_with_bash),
-		T(test_oracle_dkms),
+		T(test_huge_output),	   T(test_large_value),
+		T(test_diag_truncated),	   T(test_stdout_noise),
+		T(test_quote_breakout),	   T(test_bad_names),
+		T(test_no_fd_leak),	   T(test_root_without_bash),
+		T(test_root_with_bash),	   T(test_oracle_dkms),
 #undef T
 	};
 
