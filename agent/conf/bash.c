@@ -32,7 +32,7 @@
 
 /*
  * $1 $2 $3: the fds of the result pipe, of /dev/null and of the stderr
- * pipe, which the script moves to 3 (RESULT_FD), 4 (NULL_FD) and 2; our
+ * pipe, which the script moves to 3 (the result), 4 (/dev/null) and 2; our
  * /dev/null is opened outside the root: the root's /dev may be empty (the
  * initramfs has not moved its devtmpfs there yet) or read-only, and
  * ">/dev/null" would then fail or create a file.  Then: count of env triples,
@@ -40,10 +40,10 @@
  * names; then the files.
  *
  * Per file, as safe_source: source it in a subshell with stdout to
- * /dev/null (NULL_FD) and "$@" set to the whitelist (dkms shifts the file name
+ * /dev/null (fd 4) and "$@" set to the whitelist (dkms shifts the file name
  * off its arguments before sourcing), print NAME[i]="value" through an unquoted
  * eval echo (which folds blanks) and evaluate that text in the parent shell
- * (which expands the value a second time).  The subshell closes RESULT_FD so
+ * (which expands the value a second time).  The subshell closes fd 3 so
  * that nothing the conf runs can write to it; globbing is off only while
  * printing: dkms would glob the words against its working directory.
  *
