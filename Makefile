@@ -114,12 +114,20 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/dkms-boot
 	@scripts/demo.sh
 
-# Run each fuzzer for FUZZ_SECONDS (default 60) and keep new inputs.
+# Run each fuzzer for FUZZ_SECONDS (default 60) with new inputs going to
+# a scratch directory, then merge into the corpus only those that add
+# coverage (-merge=1): the corpus stays small and reviewable.  A crash
+# leaves its reproducer (crash-*) in build/fuzz/ and stops the run.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 10
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-	  mkdir -p tests/fuzz/corpus/$$n; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n || exit 1; done
+	  corpus=tests/fuzz/corpus/$$n; scratch=$(BUILD)/fuzz/new-$$n; \
+	  mkdir -p $$corpus; rm -rf $$scratch; mkdir -p $$scratch; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	    -artifact_prefix=$(BUILD)/fuzz/ $$scratch $$corpus || exit 1; \
+	  $$f -merge=1 -timeout=$(FUZZ_TIMEOUT) $$corpus $$scratch || exit 1; \
+	  rm -rf $$scratch; done
 
 format:
 	clang-format -i $(C_FILES)

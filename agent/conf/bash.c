@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Evaluate dkms.conf-style files with bash, the way dkms's safe_source()
- * does, in a child that cannot outlive its time limit.
+ * does, but in the build sandbox (lib/sandbox.h): the root read-only, no
+ * network, as SANDBOX_UID, killed whole at its time limit.  Sourcing a
+ * conf runs whatever it says, at boot and in `cache import` too; it must
+ * not be able to change the root it is about to decide for.
  *
  * All data reaches bash as positional arguments; the script below is a
  * constant, so nothing a caller or a conf file supplies is ever parsed as
  * script text by us (the conf files themselves are, as in dkms).
  */
 #include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdint.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
+#include <sys/stat.h>
 
 #include "conf/bash.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/rootfs.h"
+#include "lib/sandbox.h"
 
 #define DEFAULT_BASH	   "/bin/bash"
 #define DEFAULT_TIMEOUT_MS 10000U
@@ -24,23 +27,23 @@
 /* Enough for a screenful of bash complaints; the rest is dropped. */
 #define DIAG_MAX   (16U * 1024U)
 #define OWN_PREFIX "__dkb_"
-/* Where the script writes its result: a pipe nothing else writes to. */
-#define RESULT_FD 3
-/* /dev/null opened outside the root: the root's /dev may be empty (the
- * initramfs has not moved its devtmpfs there yet) or read-only, and
- * ">/dev/null" would then fail or create a file. */
-#define NULL_FD	  4
-#define CHILD_FDS 5
+/* The script's exit status for a conf file it cannot read. */
+#define EXIT_UNREADABLE 3
 
 /*
- * $1: count of env triples, then NAME INDEX VALUE for each; then the count
- * of whitelisted names and the names; then the files.
+ * $1 $2 $3: the fds of the result pipe, of /dev/null and of the stderr
+ * pipe, which the script moves to 3 (the result), 4 (/dev/null) and 2; our
+ * /dev/null is opened outside the root: the root's /dev may be empty (the
+ * initramfs has not moved its devtmpfs there yet) or read-only, and
+ * ">/dev/null" would then fail or create a file.  Then: count of env triples,
+ * then NAME INDEX VALUE for each; then the count of whitelisted names and the
+ * names; then the files.
  *
  * Per file, as safe_source: source it in a subshell with stdout to
- * /dev/null (NULL_FD) and "$@" set to the whitelist (dkms shifts the file name
+ * /dev/null (fd 4) and "$@" set to the whitelist (dkms shifts the file name
  * off its arguments before sourcing), print NAME[i]="value" through an unquoted
  * eval echo (which folds blanks) and evaluate that text in the parent shell
- * (which expands the value a second time).  The subshell closes RESULT_FD so
+ * (which expands the value a second time).  The subshell closes fd 3 so
  * that nothing the conf runs can write to it; globbing is off only while
  * printing: dkms would glob the words against its working directory.
  *
@@ -55,6 +58,8 @@
  */
 /* clang-format off */
 static const char conf_bash_script[] =
+	"eval \"exec 3>&$1 4>&$2 2>&$3 1>&4 $1>&- $2>&- $3>&-\"\n"
+	"shift 3\n"
 	"shopt -s extglob\n"
 	"__dkb_main() {\n"
 	"	__dkb_n=$1\n"
@@ -72,6 +77,7 @@ static const char conf_bash_script[] =
 	"	done\n"
 	"	for __dkb_f; do\n"
 	"		[ -e \"$__dkb_f\" ] || continue\n"
+	"		[ -r \"$__dkb_f\" ] || return 3 # EXIT_UNREADABLE\n"
 	"		__dkb_out=$(\n"
 	"		exec 3>&-\n"
 	"		set -- \"${__dkb_wl[@]}\"\n"
@@ -92,7 +98,8 @@ static const char conf_bash_script[] =
 	"		for __dkb_i in \"${__dkb_ix[@]}\"; do\n"
 	"			eval \"__dkb_v=\\${$__dkb_e[__dkb_i]}\"\n"
 	"			builtin printf '%s\\0%s\\0%s\\0' \\\n"
-	"			    \"$__dkb_e\" \"$__dkb_i\" \"$__dkb_v\"\n"
+	"			    \"$__dkb_e\" \"$__dkb_i\" \"$__dkb_v\" ||\n"
+	"				return 1\n"
 	"		done\n"
 	"	done >&3\n"
 	"	builtin printf '%s\\0%s\\0%s\\0' __dkb_end 0 '' >&3\n"
@@ -109,17 +116,6 @@ static char *const conf_bash_envp[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	"LC_ALL=C",
 	NULL,
-};
-
-/* What the child reports through the exec pipe when it cannot run bash. */
-enum child_stage {
-	CHILD_SETUP = 1,
-	CHILD_EXEC = 2,
-};
-
-struct child_report {
-	int stage;
-	int err;
 };
 
 /* One pipe we read from: the result (bounded) or stderr (truncated). */
@@ -186,18 +182,33 @@ static int push_env(char ***argv, const struct vars *env)
 	return r;
 }
 
-static int build_argv(const char *bash, char *const *files,
-		      const struct vars *env, const char *const *whitelist,
-		      char ***ret)
+/* Refuse names the script could not carry before anything runs. */
+static int check_names(const struct vars *env, const char *const *whitelist)
+{
+	for (size_t i = 0; env && i < env->n; i++)
+		if (!name_ok(env->v[i].name))
+			return -EINVAL;
+	for (size_t i = 0; whitelist && whitelist[i]; i++)
+		if (!name_ok(whitelist[i]))
+			return -EINVAL;
+	return 0;
+}
+
+static int build_argv(const char *bash, int out_fd, int null_fd, int err_fd,
+		      char *const *files, const struct vars *env,
+		      const char *const *whitelist, char ***ret)
 {
 	_cleanup_(strv_free_) char **argv = NULL;
 	const char *fixed[] = {bash, "--noprofile",    "--norc",
 			       "-c", conf_bash_script, "bash"};
+	const int fds[] = {out_fd, null_fd, err_fd};
 	size_t nwl = 0;
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(fixed); i++)
 		r = strv_push(&argv, fixed[i]);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(fds); i++)
+		r = push_fmt_size(&argv, (size_t)fds[i]);
 	if (r == 0)
 		r = push_env(&argv, env);
 	while (r == 0 && whitelist && whitelist[nwl])
@@ -212,139 +223,6 @@ static int build_argv(const char *bash, char *const *files,
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(argv);
-	return 0;
-}
-
-/* A pipe whose both ends are close-on-exec and whose read end we poll. */
-static int make_pipe(int fds[2], bool nonblock_read)
-{
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	if (nonblock_read && fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
-		int r = -errno;
-
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
-	return 0;
-}
-
-static _Noreturn void child_fail(int report_fd, int stage)
-{
-	struct child_report rep = {.stage = stage, .err = errno};
-	ssize_t _unused_ w = write(report_fd, &rep, sizeof(rep));
-
-	_exit(127);
-}
-
-/*
- * In the child: only async-signal-safe calls from here to execve.  src[]
- * are the fds that become 0..CHILD_FDS-1; they are first copied above
- * those so that placing one cannot clobber another.
- */
-static _Noreturn void child_exec(char *const *argv, const char *root,
-				 const int src[CHILD_FDS], int report_fd)
-{
-	int moved[CHILD_FDS];
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Ignored signals survive execve; bash must see the defaults. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	if (setpgid(0, 0) < 0)
-		child_fail(report_fd, CHILD_SETUP);
-	report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, CHILD_FDS);
-	if (report_fd < 0)
-		_exit(127);
-	for (int i = 0; i < CHILD_FDS; i++) {
-		moved[i] = fcntl(src[i], F_DUPFD_CLOEXEC, CHILD_FDS);
-		if (moved[i] < 0)
-			child_fail(report_fd, CHILD_SETUP);
-	}
-	for (int i = 0; i < CHILD_FDS; i++)
-		if (dup2(moved[i], i) < 0)
-			child_fail(report_fd, CHILD_SETUP);
-	/* Whatever the caller leaked without O_CLOEXEC stays out of bash. */
-	close_range(CHILD_FDS, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (root && !streq(root, "/") && chroot(root) < 0)
-		child_fail(report_fd, CHILD_SETUP);
-	if (chdir("/") < 0)
-		child_fail(report_fd, CHILD_SETUP);
-	execve(argv[0], argv, conf_bash_envp);
-	child_fail(report_fd, CHILD_EXEC);
-}
-
-/* Map the child's report (or EOF: bash is running) to our return code. */
-static int read_report(int fd)
-{
-	struct child_report rep;
-	ssize_t n;
-
-	do
-		n = read(fd, &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	if (n != (ssize_t)sizeof(rep))
-		return n < 0 ? -errno : -EIO;
-	if (rep.stage == CHILD_EXEC &&
-	    (rep.err == ENOENT || rep.err == EACCES || rep.err == ENOEXEC ||
-	     rep.err == ENOTDIR || rep.err == ELOOP || rep.err == ELIBBAD))
-		return -ENOEXEC;
-	return rep.err > 0 ? -rep.err : -EIO;
-}
-
-/* Returns the wait status, or -1 when someone else reaped it already. */
-static int reap(pid_t pid)
-{
-	int status = -1;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-/*
- * Fork and exec bash with stdin, stdout and NULL_FD on /dev/null, stderr
- * on err_w and RESULT_FD on out_w.  Returns once bash runs (the report pipe
- * closed on exec) or with the child's reason for not getting there.
- */
-static int spawn(char *const *argv, const char *root, int out_w, int err_w,
-		 pid_t *ret)
-{
-	_cleanup_(closep) int devnull = -1, rep_r = -1, rep_w = -1;
-	int rep[2], r;
-	pid_t pid = -1;
-
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -errno;
-	r = make_pipe(rep, false);
-	if (r < 0)
-		return r;
-	rep_r = rep[0];
-	rep_w = rep[1];
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		const int src[CHILD_FDS] = {devnull, devnull, err_w, out_w,
-					    devnull};
-
-		child_exec(argv, root, src, rep_w);
-	}
-	close(TAKE_FD(rep_w));
-	r = read_report(rep_r);
-	if (r < 0) {
-		reap(pid);
-		return r;
-	}
-	*ret = pid;
 	return 0;
 }
 
@@ -426,105 +304,13 @@ static int sink_read(struct sink *s, size_t budget)
 	return SINK_EOF;
 }
 
-/* Per read pass, so that a writer that never stops cannot starve us. */
-#define READ_BUDGET (256U * 1024U)
-/* Without a pidfd we look at the child this often. */
-#define POLL_TICK_MS 10
-
-static int ms_left(unsigned long long deadline)
-{
-	unsigned long long now = now_ns(), ms;
-
-	if (now >= deadline)
-		return 0;
-	ms = (deadline - now + 999999ULL) / 1000000ULL;
-	return ms > 0x7fffffffULL ? 0x7fffffff : (int)ms;
-}
-
-/* A pollable handle on the child's exit (Linux 5.3), or -1. */
-static int open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	/* pidfd_open() sets O_CLOEXEC itself. */
-	long fd = syscall(SYS_pidfd_open, pid, 0);
-
-	return fd < 0 ? -1 : (int)fd;
-#else
-	return -1;
-#endif
-}
-
-/* Has bash exited?  It stays a zombie, so its pid (our process group's
- * id) cannot be reused before we have killed the group. */
-static bool child_exited(pid_t pid)
-{
-	siginfo_t si = {0};
-
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD;
-	return si.si_pid == pid;
-}
-
-/*
- * Read both pipes until bash exits.  Grandchildren may hold the pipes
- * open for ever (sleep 1000 &), so bash's exit ends this, not EOF.
- * Returns 0, -ETIME, -EPROTO (result too large) or another error.
- */
-static int pump(pid_t pid, struct sink *out, struct sink *err,
-		unsigned long long deadline)
-{
-	_cleanup_(closep) int pidfd = open_pidfd(pid);
-
-	for (;;) {
-		struct pollfd p[] = {
-			{.fd = out->fd, .events = POLLIN},
-			{.fd = err->fd, .events = POLLIN},
-			{.fd = pidfd, .events = POLLIN},
-		};
-		int left = ms_left(deadline), r;
-
-		if (child_exited(pid))
-			return 0;
-		if (left == 0)
-			return -ETIME;
-		if (pidfd < 0 && left > POLL_TICK_MS)
-			left = POLL_TICK_MS;
-		if (poll(p, ARRAY_SIZE(p), left) < 0 && errno != EINTR)
-			return -errno;
-		r = sink_read(out, READ_BUDGET);
-		if (r >= 0)
-			r = sink_read(err, READ_BUDGET);
-		if (r < 0)
-			return r;
-	}
-}
-
-/* After bash exited and its group was killed: what is left in the pipes. */
-static int drain(struct sink *out, struct sink *err,
-		 unsigned long long deadline)
-{
-	for (;;) {
-		int a = sink_read(out, READ_BUDGET), b;
-
-		if (a < 0)
-			return a;
-		b = sink_read(err, READ_BUDGET);
-		if (b < 0)
-			return b;
-		if (a != SINK_MORE && b != SINK_MORE)
-			return 0;
-		if (ms_left(deadline) == 0)
-			return -ETIME;
-	}
-}
-
 /*
  * Check the trailer (a shell that died early has none), parse the triples
  * and keep only whitelisted names: nothing else may come back, whatever
  * the conf managed to write.
  */
-static int parse_result(const char *buf, size_t len,
-			const char *const *whitelist, struct vars *out)
+int conf_bash_parse_result(const char *buf, size_t len,
+			   const char *const *whitelist, struct vars *out)
 {
 	_cleanup_(vars_freep) struct vars all = VARS_INIT;
 	_cleanup_(vars_freep) struct vars res = VARS_INIT;
@@ -554,54 +340,269 @@ static int parse_result(const char *buf, size_t len,
 	return 0;
 }
 
-static void log_exit(pid_t pid, int status)
+/*
+ * Where conf files the sandbox user cannot read at their own path (mode,
+ * or the root's /tmp, which the sandbox replaces by a private one) are
+ * copied: a host directory bound there for the evaluation only.
+ */
+#define STAGE_INROOT "/tmp/.dkms-boot-conf"
+/* Our pipe ends go above the fds the script moves them to. */
+#define HIGH_FD 10
+
+struct stage {
+	char *host_dir;	     /* NULL: nothing copied */
+	char **files;	     /* what bash sources, in-root */
+	char **orig, **copy; /* pairs, for wording diagnostics */
+};
+
+static void stage_done(struct stage *st)
 {
-	if (status == -1)
-		log_debug("conf: bash [%d] reaped elsewhere", (int)pid);
-	else if (WIFSIGNALED(status))
-		log_debug("conf: bash [%d] killed by signal %d", (int)pid,
-			  WTERMSIG(status));
-	else if (WEXITSTATUS(status) != 0)
-		log_debug("conf: bash [%d] exited with %d", (int)pid,
-			  WEXITSTATUS(status));
+	if (st->host_dir) {
+		remove_tree(st->host_dir);
+		free(st->host_dir);
+	}
+	strv_free(st->files);
+	strv_free(st->orig);
+	strv_free(st->copy);
+	*st = (struct stage){0};
 }
 
-/* Run bash, collect its result and stderr; the group is dead on return. */
-static int run(char *const *argv, const struct conf_bash_opts *opts,
-	       struct sink *out, struct sink *err)
+/* Can SANDBOX_UID read root's path where it is, as the sandbox shows it? */
+static bool sandbox_can_read(const char *root, const char *path)
 {
-	_cleanup_(closep) int out_w = -1, err_w = -1;
-	unsigned timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms
-						       : DEFAULT_TIMEOUT_MS;
-	unsigned long long deadline = now_ns() + timeout_ms * 1000000ULL;
-	int fds[2], r;
-	pid_t pid = -1;
+	_cleanup_(freep) char *canon = NULL;
+	struct stat st;
 
-	r = make_pipe(fds, true);
-	if (r < 0)
+	if (root_canon(root, path, 0, &canon) < 0)
+		return false;
+	if (streq(canon, "/tmp") || startswith(canon, "/tmp/"))
+		return false;
+	for (char *p = canon;; p++) {
+		char save = *p;
+		int r;
+
+		if (*p && *p != '/')
+			continue;
+		if (p == canon) {
+			r = root_stat(root, "/", &st);
+		} else {
+			*p = '\0';
+			r = root_stat(root, canon, &st);
+			*p = save;
+		}
+		if (r < 0)
+			return false;
+		if (!save) /* the file itself */
+			return S_ISREG(st.st_mode) && (st.st_mode & S_IROTH);
+		if (!S_ISDIR(st.st_mode) || !(st.st_mode & S_IXOTH))
+			return false;
+	}
+}
+
+static int stage_dir(struct stage *st)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *d;
+
+	if (st->host_dir)
+		return 0;
+	d = xasprintf("%s/dkms-boot-conf.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!d)
+		return -ENOMEM;
+	if (!mkdtemp(d)) {
+		int r = -errno;
+
+		free(d);
 		return r;
-	out->fd = fds[0];
-	out_w = fds[1];
-	r = make_pipe(fds, true);
-	if (r < 0)
-		return r;
-	err->fd = fds[0];
-	err_w = fds[1];
-	r = spawn(argv, opts ? opts->root : NULL, out_w, err_w, &pid);
-	/* Our copies of the write ends would hold the pipes open. */
-	close(TAKE_FD(out_w));
-	close(TAKE_FD(err_w));
-	if (r < 0)
-		return r;
-	r = pump(pid, out, err, deadline);
-	/* Also at a normal end: what the conf left in the background. */
-	kill(-pid, SIGKILL);
+	}
+	st->host_dir = d;
+	/* The sandbox insists that its one writable directory is the
+	 * sandbox user's; the copies in it stay root's, read-only. */
+	if (chmod(d, 0755) < 0 || chown(d, SANDBOX_UID, SANDBOX_GID) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Copy one file into the stage; its in-root name goes to st->files. */
+static int stage_copy(const char *root, const char *path, size_t i, size_t max,
+		      struct stage *st)
+{
+	_cleanup_(freep) char *buf = NULL, *host = NULL, *inroot = NULL;
+	const char *base = strrchr(path, '/');
+	size_t len = 0;
+	int r;
+
+	r = stage_dir(st);
 	if (r == 0)
-		r = drain(out, err, deadline);
-	log_exit(pid, reap(pid));
+		r = root_read_file(root, path, max, &buf, &len);
+	if (r < 0)
+		return r;
+	base = base ? base + 1 : path;
+	host = xasprintf("%s/%zu-%s", st->host_dir, i, base);
+	inroot = xasprintf(STAGE_INROOT "/%zu-%s", i, base);
+	if (!host || !inroot)
+		return -ENOMEM;
+	r = write_file_atomic(host, buf ? buf : "", len, 0644);
+	if (r == 0)
+		r = strv_push(&st->files, inroot);
+	if (r == 0)
+		r = strv_push(&st->orig, path);
+	if (r == 0)
+		r = strv_push(&st->copy, inroot);
 	return r;
 }
 
+static int stage_files(const char *root, char *const *files, size_t max,
+		       struct stage *st)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && files && files[i]; i++) {
+		if (!root_exists(root, files[i]) ||
+		    sandbox_can_read(root, files[i]))
+			r = strv_push(&st->files, files[i]);
+		else
+			r = stage_copy(root, files[i], i, max, st);
+	}
+	return r;
+}
+
+/* Diagnostics name the conf files as dkms would, not their copies. */
+static char *unstage_diag(const struct stage *st, char *diag)
+{
+	for (size_t i = 0; diag && st->copy && st->copy[i]; i++) {
+		const char *from = st->copy[i], *to = st->orig[i];
+		size_t fl = strlen(from), tl = strlen(to), n = 0;
+		char *p, *out, *o;
+
+		for (p = strstr(diag, from); p; p = strstr(p + fl, from))
+			n++;
+		if (!n)
+			continue;
+		out = malloc(strlen(diag) + n * tl + 1);
+		if (!out)
+			return diag;
+		o = out;
+		for (const char *q = diag; *q;) {
+			if (strncmp(q, from, fl) == 0) {
+				memcpy(o, to, tl);
+				o += tl;
+				q += fl;
+			} else {
+				*o++ = *q++;
+			}
+		}
+		*o = '\0';
+		free(diag);
+		diag = out;
+	}
+	return diag;
+}
+
+/* A pipe whose read end we drain after the run and whose write end,
+ * above HIGH_FD, never blocks the writer: past the pipe's size its
+ * writes fail, which the script turns into a missing trailer. */
+static int make_pipe(int *rd, int *wr, size_t size)
+{
+	int fds[2], r = 0;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	*rd = fds[0];
+	*wr = fcntl(fds[1], F_DUPFD_CLOEXEC, HIGH_FD);
+	if (*wr < 0)
+		r = -errno;
+	close(fds[1]);
+	/* The kernel rounds up to a power of two pages, and without
+	 * CAP_SYS_RESOURCE refuses more than fs.pipe-max-size (1 MiB by
+	 * default): ask for less until it fits. */
+	while (r == 0 && size >= 65536 && size <= INT_MAX &&
+	       fcntl(*rd, F_SETPIPE_SZ, (int)size) < 0 && errno == EPERM)
+		size /= 2;
+	return r;
+}
+
+static void sink_drain(struct sink *s, int *r)
+{
+	int k = sink_read(s, SIZE_MAX);
+
+	if (*r == 0 && k < 0)
+		*r = k;
+}
+
+/*
+ * Run bash in the build sandbox: the root read-only, no network, as
+ * SANDBOX_UID, in its own namespaces, killed at the time limit.  Its
+ * result and stderr come back through two pipes it inherits.
+ */
+static int run(char *const *files, const struct vars *env,
+	       const char *const *whitelist, const struct conf_bash_opts *opts,
+	       struct stage *st, struct sink *out, struct sink *err)
+{
+	_cleanup_(closep) int out_w = -1, err_w = -1, null_fd = -1;
+	_cleanup_(strv_free_) char **argv = NULL;
+	const char *bash = opts && opts->bash ? opts->bash : DEFAULT_BASH;
+	const char *root = opts ? opts->root : NULL;
+	struct sandbox_opts so = {
+		.root = root,
+		.env = conf_bash_envp,
+		.log_path = "/dev/null",
+		.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms
+						       : DEFAULT_TIMEOUT_MS,
+		.n_keep_fds = 3,
+	};
+	struct stat rst;
+	int r;
+
+	if (root && stat(root, &rst) < 0)
+		return -errno;
+	if (root && !S_ISDIR(rst.st_mode))
+		return -ENOTDIR;
+	if (!root_exists(root ? root : "/", bash))
+		return -ENOEXEC;
+	r = make_pipe(&out->fd, &out_w, out->max + sizeof(conf_bash_trailer));
+	if (r == 0)
+		r = make_pipe(&err->fd, &err_w, 0);
+	if (r < 0)
+		return r;
+	r = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	null_fd = fcntl(r, F_DUPFD_CLOEXEC, HIGH_FD);
+	close(r);
+	if (null_fd < 0)
+		return -errno;
+	r = stage_files(root ? root : "/", files, out->max, st);
+	if (r == 0)
+		r = build_argv(bash, out_w, null_fd, err_w, st->files, env,
+			       whitelist, &argv);
+	if (r < 0)
+		return r;
+	if (st->host_dir) {
+		so.build_host = st->host_dir;
+		so.build_inroot = STAGE_INROOT;
+	}
+	so.keep_fds[0] = out_w;
+	so.keep_fds[1] = null_fd;
+	so.keep_fds[2] = err_w;
+	log_debug("conf: %s -c <safe_source> in the sandbox in %s, %zu "
+		  "argument(s)",
+		  bash, root ? root : "/", strv_length(argv));
+	r = sandbox_run(argv, &so);
+	close(TAKE_FD(out_w));
+	close(TAKE_FD(err_w));
+	if (r < 0)
+		return r; /* -ETIME, or no sandbox (logged) */
+	sink_drain(out, &r);
+	sink_drain(err, &r);
+	if (r < 0)
+		return r;
+	if (r == 127 && out->len == 0)
+		return -ENOEXEC;
+	if (r == EXIT_UNREADABLE)
+		return -EACCES;
+	return 0;
+}
 /*
  * On success *out (initialised, normally VARS_INIT) is replaced by the
  * result; on error it is left alone.  *diag may be set on errors too.
@@ -611,26 +612,25 @@ int conf_bash_eval(char *const *files, const struct vars *env,
 		   const struct conf_bash_opts *opts, struct vars *out,
 		   char **diag)
 {
-	_cleanup_(strv_free_) char **argv = NULL;
 	_cleanup_(sink_done) struct sink res = {.fd = -1}, err = {.fd = -1};
-	const char *bash = opts && opts->bash ? opts->bash : DEFAULT_BASH;
+	_cleanup_(stage_done) struct stage st = {0};
 	int r;
 
 	if (diag)
 		*diag = NULL;
-	r = build_argv(bash, files, env, whitelist, &argv);
+	r = check_names(env, whitelist);
 	if (r < 0)
 		return r;
 	res.max = opts && opts->max_output ? opts->max_output
 					   : DEFAULT_MAX_OUTPUT;
 	err.max = DIAG_MAX;
 	err.truncate = true;
-	log_debug("conf: %s -c <safe_source> in %s, %zu argument(s)", bash,
-		  opts && opts->root ? opts->root : "/", strv_length(argv));
-	r = run(argv, opts, &res, &err);
+	r = run(files, env, whitelist, opts, &st, &res, &err);
 	if (diag && err.len > 0)
-		*diag = TAKE_PTR(err.buf);
+		*diag = unstage_diag(&st, TAKE_PTR(err.buf));
+	if (r == -EACCES)
+		log_err("%s: cannot be read by the sandbox user", files[0]);
 	if (r < 0)
 		return r;
-	return parse_result(res.buf, res.len, whitelist, out);
+	return conf_bash_parse_result(res.buf, res.len, whitelist, out);
 }

@@ -5,7 +5,7 @@
 #include "conf/vars.h"
 
 struct conf_bash_opts {
-	const char *root;    /* chroot into this when not "/" or NULL */
+	const char *root;    /* the sandbox chroots here unless "/" or NULL */
 	const char *bash;    /* path to bash inside root; default /bin/bash */
 	unsigned timeout_ms; /* the whole evaluation; 0 means 10000 */
 	size_t max_output;   /* bytes of result accepted; 0 means 1 MiB */
@@ -22,13 +22,26 @@ struct conf_bash_opts {
  * The result (whitelisted variables only) goes to *out.  bash's stderr,
  * if any, is returned in *diag (NUL-terminated, may be NULL).
  *
- * Returns 0, -ETIME when the time limit killed the evaluation (the whole
- * process group), -ENOEXEC when bash could not be run, -EPROTO on a
- * malformed or oversized result, or another negative errno.
+ * bash runs in the build sandbox (lib/sandbox.h): root read-only, no
+ * network, as SANDBOX_UID; files that user cannot read where they are
+ * are evaluated from private copies.
+ *
+ * Returns 0, -ETIME when the time limit killed the evaluation (and all it
+ * started), -ENOEXEC when bash could not be run, -EPROTO on a malformed
+ * or oversized result, -EACCES for a conf the sandbox could not read, or
+ * another negative errno (no sandbox here: sandbox_run fails closed).
  */
 int conf_bash_eval(char *const *files, const struct vars *env,
 		   const char *const *whitelist,
 		   const struct conf_bash_opts *opts, struct vars *out,
 		   char **diag);
+
+/*
+ * The result bash printed: name\0index\0value\0 triples ended by the
+ * script's trailer.  Only whitelisted names are kept.  Replaces *out on
+ * success; -EPROTO for a missing trailer or a malformed triple.
+ */
+int conf_bash_parse_result(const char *buf, size_t len,
+			   const char *const *whitelist, struct vars *out);
 
 #endif

@@ -15,7 +15,15 @@
 #include "lib/log.h"
 #include "lib/rootfs.h"
 
-#define EVAL_CACHE_MAGIC "dkms-boot-eval 1\n"
+/*
+ * A cache file: the magic line, the length of bash's stderr in decimal
+ * and a newline, those bytes, then the variables as name\0index\0value\0
+ * triples.  Version 1 had no diagnostics and cached no conf that wrote
+ * any, so such a conf cost a fork on every boot.
+ */
+#define EVAL_CACHE_MAGIC "dkms-boot-eval 2\n"
+/* bash.c keeps at most 16 KiB of stderr. */
+#define EVAL_CACHE_DIAG_MAX (64u << 10)
 
 const char *conf_method_name(enum conf_method m)
 {
@@ -190,14 +198,38 @@ static bool cache_trusted(const struct stat *st)
 	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
+/* "<len>\n<diag bytes>" at p; *diag NULL when len is 0. */
+static int parse_diag(const char *p, size_t n, char **diag, size_t *used)
+{
+	size_t len = 0, i = 0;
+
+	while (i < n && p[i] >= '0' && p[i] <= '9' && i < 8)
+		len = len * 10 + (size_t)(p[i++] - '0');
+	if (i == 0 || i >= n || p[i] != '\n' || len > EVAL_CACHE_DIAG_MAX ||
+	    len > n - i - 1)
+		return -EPROTO;
+	i++;
+	*diag = NULL;
+	if (len) {
+		if (memchr(p + i, '\0', len))
+			return -EPROTO;
+		*diag = strndup(p + i, len);
+		if (!*diag)
+			return -ENOMEM;
+	}
+	*used = i + len;
+	return 0;
+}
+
 static int cache_load(const char *root, const char *dir, const char *key,
-		      struct vars *out)
+		      struct vars *out, char **diag)
 {
 	_cleanup_(freep) char *path = xasprintf("%s/%s", dir, key);
 	_cleanup_(freep) char *host = NULL, *hdir = NULL, *buf = NULL;
 	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) char *d = NULL;
 	struct stat st, dst;
-	size_t len = 0, ml = strlen(EVAL_CACHE_MAGIC);
+	size_t len = 0, ml = strlen(EVAL_CACHE_MAGIC), used = 0;
 	int r;
 
 	if (!path || root_path(root, path, &host) < 0 ||
@@ -215,30 +247,43 @@ static int cache_load(const char *root, const char *dir, const char *key,
 		return r;
 	if (len < ml || memcmp(buf, EVAL_CACHE_MAGIC, ml) != 0)
 		return -EPROTO;
-	return vars_parse_triples(buf + ml, len - ml, out);
+	r = parse_diag(buf + ml, len - ml, &d, &used);
+	if (r < 0)
+		return r;
+	r = vars_parse_triples(buf + ml + used, len - ml - used, out);
+	if (r < 0)
+		return r;
+	*diag = TAKE_PTR(d);
+	return 0;
 }
 
 static void cache_store(const char *root, const char *dir, const char *key,
-			const struct vars *vs)
+			const struct vars *vs, const char *diag)
 {
 	_cleanup_(freep) char *path = xasprintf("%s/%s", dir, key);
 	_cleanup_(freep) char *host = NULL, *hdir = NULL, *ser = NULL;
-	_cleanup_(freep) char *data = NULL;
-	size_t len = 0, ml = strlen(EVAL_CACHE_MAGIC);
+	_cleanup_(freep) char *data = NULL, *head = NULL;
+	size_t len = 0, dl = diag ? strlen(diag) : 0, hl;
 	int r;
 
-	if (!path || root_path(root, dir, &hdir) < 0 ||
+	if (dl > EVAL_CACHE_DIAG_MAX)
+		dl = EVAL_CACHE_DIAG_MAX;
+	head = xasprintf(EVAL_CACHE_MAGIC "%zu\n", dl);
+	if (!head || !path || root_path(root, dir, &hdir) < 0 ||
 	    root_path(root, path, &host) < 0 ||
 	    vars_serialize(vs, &ser, &len) < 0)
 		return;
-	data = malloc(ml + len);
+	hl = strlen(head);
+	data = malloc(hl + dl + len);
 	if (!data)
 		return;
-	memcpy(data, EVAL_CACHE_MAGIC, ml);
-	memcpy(data + ml, ser, len);
+	memcpy(data, head, hl);
+	if (dl)
+		memcpy(data + hl, diag, dl);
+	memcpy(data + hl + dl, ser, len);
 	r = make_dirs(hdir, 0755);
 	if (r == 0)
-		r = write_file_atomic(host, data, ml + len, 0644);
+		r = write_file_atomic(host, data, hl + dl + len, 0644);
 	if (r < 0)
 		log_debug("eval cache %s not written: %s", path, strerror(-r));
 }
@@ -265,7 +310,8 @@ static int eval_bash(const char *root, char *const *files, char *const *extra,
 	}
 	res->used = CONF_METHOD_BASH;
 	cache_key(root, files, extra, env, wl, key);
-	if (o->use_cache && cache_load(root, dir, key, &res->vars) == 0) {
+	if (o->use_cache &&
+	    cache_load(root, dir, key, &res->vars, &res->bash_diag) == 0) {
 		res->from_cache = true;
 		return 0;
 	}
@@ -283,8 +329,10 @@ static int eval_bash(const char *root, char *const *files, char *const *extra,
 			strerror(-r));
 	if (r < 0)
 		return r;
-	if (o->write_cache && !res->bash_diag)
-		cache_store(root, dir, key, &res->vars);
+	/* With its diagnostics: a conf that only warns must not cost a
+	 * fork on every boot. */
+	if (o->write_cache)
+		cache_store(root, dir, key, &res->vars, res->bash_diag);
 	return 0;
 }
 

@@ -29,7 +29,8 @@ struct conf_eval_result {
 	bool from_cache;	  /* a cached bash result */
 	struct conf_diag refusal; /* why native refused (when used == BASH) */
 	char refused_file[256];	  /* which file native refused */
-	char *bash_diag;	  /* bash's stderr, NULL if none */
+	char *bash_diag;	  /* bash's stderr, NULL if none; cached
+				   * with the result, so also from_cache */
 };
 
 void conf_eval_result_free(struct conf_eval_result *r);

@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "conf/pattern.h"
 #include "conf/readconf.h"
 
 /* dkms_conf_variables of 3.0.10, in its order, then upstream's additions. */
@@ -164,64 +165,26 @@ static char *sbuf_take(struct sbuf *b)
 /*
  * [[ string =~ pattern ]] with an unquoted pattern expansion: bash hands
  * the value to regcomp(REG_EXTENDED).  Returns the conditional's status:
- * 0 match, 1 no match, 2 invalid regex; or -ENOMEM.
+ * 0 match, 1 no match, 2 invalid regex; or a negative errno from
+ * pattern_match() (why filled).
  */
-static int bash_regex_match(const char *string, const char *pattern)
+static int bash_regex_match(const char *string, const char *pattern, char *why,
+			    size_t why_len)
 {
-	regex_t re;
-	int r;
-
-	r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (r == REG_ESPACE)
-		return -ENOMEM;
-	if (r != 0)
-		return 2;
-	r = regexec(&re, string, 0, NULL, 0);
-	regfree(&re);
-	if (r == REG_ESPACE)
-		return -ENOMEM;
-	return r == 0 ? 0 : 1;
+	return pattern_match(string, pattern, false, why, why_len);
 }
 
 /*
  * grep -q -E PATTERN on text: 0 when a line matches, 1 when none does,
- * 2 when the pattern does not compile; or -ENOMEM.  grep matches line by
- * line, so text is cut at newlines (a last line without one counts).
- * grep -E's own matcher is more lenient than regcomp() on malformed
- * patterns (a '{' that starts no interval is literal, "^*" repeats the
- * anchor); dkms.conf files only put CONFIG_ names there.
+ * 2 when the pattern does not compile; or a negative errno.  grep -E's own
+ * matcher is more lenient than regcomp() on malformed patterns (a '{' that
+ * starts no interval is literal, "^*" repeats the anchor); dkms.conf files
+ * only put CONFIG_ names there.
  */
-static int grep_e_quiet(const char *text, const char *pattern)
+static int grep_e_quiet(const char *text, const char *pattern, char *why,
+			size_t why_len)
 {
-	_cleanup_(freep) char *copy = NULL;
-	regex_t re;
-	char *line, *next;
-	int r, status = 1;
-
-	r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (r == REG_ESPACE)
-		return -ENOMEM;
-	if (r != 0)
-		return 2;
-	copy = strdup(text);
-	if (!copy) {
-		regfree(&re);
-		return -ENOMEM;
-	}
-	for (line = copy; *line && status == 1; line = next) {
-		char *nl = strchr(line, '\n');
-
-		next = nl ? nl + 1 : line + strlen(line);
-		if (nl)
-			*nl = '\0';
-		r = regexec(&re, line, 0, NULL, 0);
-		if (r == REG_ESPACE)
-			status = -ENOMEM;
-		else if (r == 0)
-			status = 0;
-	}
-	regfree(&re);
-	return status;
+	return pattern_match(text, pattern, true, why, why_len);
 }
 
 /* Append every IFS-separated word of s to *v (unquoted expansion). */
@@ -510,6 +473,25 @@ static bool kconfig_has(const struct dkms_conf_ctx *ctx,
 	return ctx->kconfig && strstr(ctx->kconfig, needle);
 }
 
+/*
+ * A package's pattern could not be matched within bounds: that package's
+ * conf is bad (dkms's "Bad conf file" path), with a reason naming the file
+ * and the directive, and every other package is still decided.
+ */
+static int pattern_error(struct dkms_conf *c, const struct dkms_conf_ctx *ctx,
+			 const char *directive, const char *pattern, int err,
+			 const char *why)
+{
+	if (err == -ENOMEM)
+		return err;
+	return add_error(c,
+			 "%s: Error! %s=\"%.200s%s\" cannot be matched "
+			 "safely: %s",
+			 ctx->conf_file ? ctx->conf_file : "dkms.conf",
+			 directive, pattern, strlen(pattern) > 200 ? "..." : "",
+			 *why ? why : strerror(-err));
+}
+
 static int select_make(const struct vars *vs, const struct dkms_conf_ctx *ctx,
 		       struct dkms_conf *c)
 {
@@ -522,13 +504,19 @@ static int select_make(const struct vars *vs, const struct dkms_conf_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		const char *mk = nz(vars_get(vs, "MAKE", i));
 		const char *mm = nz(vars_get(vs, "MAKE_MATCH", i));
+		char why[160], dir[48];
 		int r;
 
 		if (!*mk || !*mm)
 			continue;
-		r = bash_regex_match(kver, mm);
-		if (r < 0)
-			return r;
+		r = bash_regex_match(kver, mm, why, sizeof(why));
+		if (r < 0) {
+			snprintf(dir, sizeof(dir), "MAKE_MATCH[%zu]", i);
+			r = pattern_error(c, ctx, dir, mm, r, why);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (r == 0)
 			cmd = mk;
 	}
@@ -583,9 +571,18 @@ static int select_patches(const struct vars *vs,
 		if (!*p)
 			continue;
 		if (*pm) {
-			r = bash_regex_match(nz(ctx->kernelver), pm);
-			if (r < 0)
-				return r;
+			char why[160], dir[48];
+
+			r = bash_regex_match(nz(ctx->kernelver), pm, why,
+					     sizeof(why));
+			if (r < 0) {
+				snprintf(dir, sizeof(dir), "PATCH_MATCH[%zu]",
+					 i);
+				r = pattern_error(c, ctx, dir, pm, r, why);
+				if (r < 0)
+					return r;
+				continue;
+			}
 			if (r != 0)
 				continue;
 		}
@@ -630,9 +627,11 @@ static int exclude(struct dkms_conf *c, const char *fmt, ...)
  * the pattern, so it is itself a regex; a pattern grep cannot compile
  * (status 2) excludes in the second form only.
  */
-static int check_config(const char *kconfig, const char *list,
+static int check_config(const struct dkms_conf_ctx *ctx, const char *list,
 			struct dkms_conf *c)
 {
+	const char *kconfig = ctx->kconfig;
+
 	_cleanup_(strv_freep) char **words = NULL;
 	int r = push_words(&words, list);
 
@@ -640,12 +639,14 @@ static int check_config(const char *kconfig, const char *list,
 		bool neg = (*w)[0] == '!';
 		const char *name = neg ? *w + 1 : *w;
 		_cleanup_(freep) char *pat = xasprintf("^%s=[ym]", name);
+		char why[160];
 
 		if (!pat)
 			return -ENOMEM;
-		r = grep_e_quiet(kconfig, pat);
+		r = grep_e_quiet(kconfig, pat, why, sizeof(why));
 		if (r < 0)
-			return r;
+			return pattern_error(c, ctx, "BUILD_EXCLUSIVE_CONFIG",
+					     list, r, why);
 		if (neg && r == 0)
 			r = exclude(c,
 				    "BUILD_EXCLUSIVE_CONFIG=\"%s\": %s is set "
@@ -719,14 +720,18 @@ static int check_exclusive(const struct vars *vs,
 	const char *bek = vars_str(vs, "BUILD_EXCLUSIVE_KERNEL");
 	const char *bea = vars_str(vs, "BUILD_EXCLUSIVE_ARCH");
 	const char *bec = vars_str(vs, "BUILD_EXCLUSIVE_CONFIG");
+	char why[160];
 	int r = 0;
 
 	if (*vars_str(vs, "build_exclude"))
 		r = exclude(c, "dkms.conf sets build_exclude=\"%s\"",
 			    vars_str(vs, "build_exclude"));
 	if (r == 0 && *bek) {
-		r = bash_regex_match(kver, bek);
-		if (r > 0)
+		r = bash_regex_match(kver, bek, why, sizeof(why));
+		if (r < 0)
+			r = pattern_error(c, ctx, "BUILD_EXCLUSIVE_KERNEL", bek,
+					  r, why);
+		else if (r > 0)
 			r = exclude(c,
 				    "BUILD_EXCLUSIVE_KERNEL=\"%s\" does not "
 				    "match %s%s",
@@ -737,8 +742,11 @@ static int check_exclusive(const struct vars *vs,
 	if (r == 0)
 		r = check_kernel_range(vs, kver, c);
 	if (r == 0 && *bea) {
-		r = bash_regex_match(arch, bea);
-		if (r > 0)
+		r = bash_regex_match(arch, bea, why, sizeof(why));
+		if (r < 0)
+			r = pattern_error(c, ctx, "BUILD_EXCLUSIVE_ARCH", bea,
+					  r, why);
+		else if (r > 0)
 			r = exclude(c,
 				    "BUILD_EXCLUSIVE_ARCH=\"%s\" does not "
 				    "match %s%s",
@@ -748,7 +756,7 @@ static int check_exclusive(const struct vars *vs,
 	}
 	/* Checked only when $kernel_source_dir/.config exists. */
 	if (r == 0 && *bec && ctx->kconfig)
-		r = check_config(ctx->kconfig, bec, c);
+		r = check_config(ctx, bec, c);
 	return r;
 }
 

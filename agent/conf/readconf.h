@@ -12,6 +12,9 @@ extern const char *const dkms_framework_whitelist[];
 
 /* What read_conf() knows besides the file: the target and the tree. */
 struct dkms_conf_ctx {
+	/* The conf file (in-root path) that messages name; NULL: "dkms.conf".
+	 */
+	const char *conf_file;
 	const char *kernelver;
 	const char *arch;
 	const char *kernel_source_dir; /* as seen inside root */

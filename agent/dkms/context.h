@@ -35,6 +35,8 @@ void dkb_ctx_free(struct dkb_ctx *c);
 
 /* dkms's distro_version() from the root's /etc/os-release. */
 char *dkb_distribution(const char *root);
+/* The same from the text of an os-release file. */
+char *dkb_distribution_parse(const char *os_release);
 /* override_dest_module_location() without the argument fallback:
  * the location for a distribution, or NULL to keep the conf's own. */
 const char *dkb_dest_override(const char *distribution);

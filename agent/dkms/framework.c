@@ -34,11 +34,18 @@ static char *os_release_value(const char *buf, const char *key)
 
 char *dkb_distribution(const char *root)
 {
-	_cleanup_(freep) char *buf = NULL, *id = NULL, *like = NULL;
-	char *p;
+	_cleanup_(freep) char *buf = NULL;
 
 	if (root_read_file(root, "/etc/os-release", 65536, &buf, NULL) < 0)
 		return strdup("unknown");
+	return dkb_distribution_parse(buf);
+}
+
+char *dkb_distribution_parse(const char *buf)
+{
+	_cleanup_(freep) char *id = NULL, *like = NULL;
+	char *p;
+
 	id = os_release_value(buf, "ID");
 	like = os_release_value(buf, "ID_LIKE");
 	if (id && streq(id, "ubuntu"))
@@ -258,6 +265,23 @@ static void kconfig_load(struct dkb_ctx *c, const char *kver, const char *path)
 				 : KCONFIG_NO;
 }
 
+/*
+ * What bash wrote to stderr while sourcing, line by line, whether it ran
+ * now or the result came from the evaluation cache: dkms shows it every
+ * time it sources the conf, and a cached answer must not hide it.
+ */
+static void show_diag(const char *diag)
+{
+	while (diag && *diag) {
+		const char *nl = strchr(diag, '\n');
+		size_t n = nl ? (size_t)(nl - diag) : strlen(diag);
+
+		if (n)
+			log_warn("%.*s", (int)n, diag);
+		diag += n + (nl ? 1 : 0);
+	}
+}
+
 int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 		  const char *kernelver, const char *arch,
 		  const char *conf_path, struct dkms_conf *conf,
@@ -290,6 +314,9 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 	extra[0] = kcfg;
 	r = conf_eval(c->root, files, extra, &env, dkms_conf_whitelist,
 		      &c->eval, &res);
+	/* A caller that takes the result shows the diagnostics itself. */
+	if (!how)
+		show_diag(res.bash_diag);
 	if (r < 0) {
 		if (how) {
 			*how = res;
@@ -299,6 +326,7 @@ int dkb_read_conf(struct dkb_ctx *c, const char *module, const char *version,
 	}
 	kconfig_load(c, kernelver, kcfg);
 	cc = (struct dkms_conf_ctx){
+		.conf_file = conf_path,
 		.kernelver = kernelver,
 		.arch = arch,
 		.kernel_source_dir = ksrc,

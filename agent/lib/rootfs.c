@@ -267,7 +267,9 @@ int root_canon_walk(const char *root, const char *path, unsigned flags,
 			pos = 0;
 			continue;
 		}
-		if (!last && !S_ISDIR(st.st_mode)) {
+		/* "file/" is not "file": a trailing slash wants a
+		 * directory, as the kernel (and so the openat2 path) says. */
+		if ((!last || slash) && !S_ISDIR(st.st_mode)) {
 			r = -ENOTDIR;
 			break;
 		}

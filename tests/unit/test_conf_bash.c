@@ -114,25 +114,13 @@ static size_t count_fds(void)
 	return n;
 }
 
-/* A process that is gone or a zombie waiting for init. */
-static bool pid_dead_now(pid_t pid)
-{
-	_cleanup_(freep) char *p = xasprintf("/proc/%d/stat", (int)pid);
-	_cleanup_(freep) char *buf = NULL;
-	size_t len;
-	char *rp;
-
-	if (read_file(p, 4096, &buf, &len) < 0)
-		return true;
-	rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && rp[2] == 'Z';
-}
-
-/* SIGKILL is asynchronous: give the target a moment to die. */
-static bool pid_dead(pid_t pid)
+/* No process whose command line starts with marker: the sandbox has
+ * its own pid namespace, so bash's $! means nothing here.  SIGKILL is
+ * asynchronous: give the targets a moment to die. */
+static bool marker_dead(const char *marker)
 {
 	for (int i = 0; i < 200; i++) {
-		if (pid_dead_now(pid))
+		if (unit_sh("! pgrep -f '^%s' >/dev/null", marker) == 0)
 			return true;
 		usleep(10000);
 	}
@@ -371,21 +359,19 @@ static void test_exit_in_file(void **state)
 static void test_timeout(void **state)
 {
 	_cleanup_(vars_freep) struct vars out = VARS_INIT;
-	_cleanup_(freep) char *pidfile = path_join(*state, "pid");
-	_cleanup_(freep) char *text = xasprintf(
-		"sleep 1000 & echo $! >%s\nwhile :; do :; done\n", pidfile);
-	_cleanup_(freep) char *buf = NULL;
+	_cleanup_(freep) char *text =
+		xasprintf("(exec -a dkb-unit-timeout- sleep 1000) &\n"
+			  "while :; do :; done\n");
 	struct conf_bash_opts opts = {.timeout_ms = 1000};
 	unsigned long long t0 = now_ns(), ms;
-	size_t len;
 
 	assert_int_equal(eval_text(*state, text, &opts, &out, NULL), -ETIME);
 	ms = (now_ns() - t0) / 1000000;
 	assert_true(ms >= 900 && ms < 3000);
 	assert_int_equal(out.n, 0);
-	/* The whole process group went, not only bash. */
-	assert_int_equal(read_file(pidfile, 64, &buf, &len), 0);
-	assert_true(pid_dead((pid_t)atoi(buf)));
+	/* The whole process group went, not only bash (the sandbox has its
+	 * own pid namespace, so look for the sleep by name). */
+	assert_true(marker_dead("dkb-unit-timeout-"));
 	assert_no_children();
 }
 
@@ -394,15 +380,15 @@ static void test_background_child(void **state)
 	_cleanup_(vars_freep) struct vars out = VARS_INIT;
 	unsigned long long t0 = now_ns();
 
-	assert_int_equal(eval_text(*state,
-				   "sleep 1000 >&2 &\nA=$!\n"
-				   "(sleep 1000 &)\nB=done\n",
-				   NULL, &out, NULL),
-			 0);
+	_cleanup_(freep) char *text =
+		xasprintf("(exec -a dkb-unit-bg- sleep 1000) >&2 &\nA=$!\n"
+			  "( (exec -a dkb-unit-bg- sleep 1000) &)\nB=done\n");
+
+	assert_int_equal(eval_text(*state, text, NULL, &out, NULL), 0);
 	assert_true(now_ns() - t0 < 3000000000ULL);
 	assert_string_equal(vars_str(&out, "B"), "done");
-	/* Left-over background jobs are killed with the group. */
-	assert_true(pid_dead((pid_t)atoi(vars_str(&out, "A"))));
+	/* Left-over background jobs are killed with the sandbox. */
+	assert_true(marker_dead("dkb-unit-bg-"));
 	assert_no_children();
 }
 
@@ -412,12 +398,27 @@ static void test_huge_output(void **state)
 	struct conf_bash_opts opts = {.max_output = 4096};
 
 	assert_int_equal(eval_text(*state,
-				   "for i in $(seq 100000); do "
+				   "for i in $(seq 3000); do "
 				   "A[$i]=xxxxxxxxxx; done\n",
 				   &opts, &out, NULL),
 			 -EPROTO);
 	assert_int_equal(out.n, 0);
 	assert_no_children();
+}
+
+/* Larger than a default pipe (64 KiB): the result pipe is grown as far
+ * as the kernel allows, so a big value still comes back whole. */
+static void test_large_value(void **state)
+{
+	_cleanup_(vars_freep) struct vars out = VARS_INIT;
+	struct conf_bash_opts opts = {.timeout_ms = 30000};
+
+	assert_int_equal(
+		eval_text(*state,
+			  "A=$(head -c 300000 /dev/zero | tr '\\0' x)\n", &opts,
+			  &out, NULL),
+		0);
+	assert_int_equal(strlen(vars_str(&out, "A")), 300000);
 }
 
 static void test_diag_truncated(void **state)
@@ -704,11 +705,11 @@ int main(void)
 		T(test_control_flow),	   T(test_missing_file_skipped),
 		T(test_syntax_error),	   T(test_exit_in_file),
 		T(test_timeout),	   T(test_background_child),
-		T(test_huge_output),	   T(test_diag_truncated),
-		T(test_stdout_noise),	   T(test_quote_breakout),
-		T(test_bad_names),	   T(test_no_fd_leak),
-		T(test_root_without_bash), T(test_root_with_bash),
-		T(test_oracle_dkms),
+		T(test_huge_output),	   T(test_large_value),
+		T(test_diag_truncated),	   T(test_stdout_noise),
+		T(test_quote_breakout),	   T(test_bad_names),
+		T(test_no_fd_leak),	   T(test_root_without_bash),
+		T(test_root_with_bash),	   T(test_oracle_dkms),
 #undef T
 	};
 
