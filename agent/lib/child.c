@@ -5,7 +5,9 @@
  * and a zombie's pid cannot be reused, so killing its group by pid is
  * safe until then.
  */
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,4 +116,29 @@ int child_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int child_run(char *const *argv, int out_fd, unsigned timeout_ms)
+{
+	unsigned long long deadline = child_deadline(timeout_ms);
+	_cleanup_(closep) int pidfd = -1;
+	int status, r;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		setsid();
+		if (null < 0 || dup2(null, 0) < 0 ||
+		    (out_fd >= 0 &&
+		     (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	r = child_wait(pid, pidfd, deadline, &status);
+	return r < 0 ? r : child_exit_code(status);
 }

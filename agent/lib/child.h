@@ -44,6 +44,15 @@ int child_reap(pid_t pid, int *status);
  */
 int child_wait(pid_t pid, int pidfd, unsigned long long deadline, int *status);
 
+/*
+ * Run argv (argv[0] an absolute path) with stdin from /dev/null, stdout
+ * and stderr to out_fd (-1: inherited), in its own session, at most
+ * timeout_ms (0: none).  For trusted tools (kmod's depmod); package code
+ * goes through the sandbox.  Returns the exit code as child_exit_code
+ * gives it, -ETIME when the limit killed it, or a negative errno.
+ */
+int child_run(char *const *argv, int out_fd, unsigned timeout_ms);
+
 /* A wait status as a shell reports it: the exit status (0-255), or 128+N
  * when killed by signal N. */
 int child_exit_code(int status);

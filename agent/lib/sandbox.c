@@ -651,7 +651,7 @@ static int child_dev(const struct plan *p, const struct view *v)
 }
 
 /* Empty /run and /var/run: no D-Bus, journal or other daemon's socket. */
-static int child_run(const struct plan *p, const struct view *v)
+static int child_empty_run(const struct plan *p, const struct view *v)
 {
 	static const char *const dirs[] = {"/run", "/var/run"};
 
@@ -735,7 +735,7 @@ static int child_mounts(const struct plan *p, struct view *v)
 {
 	if (child_grab(p, v) < 0 || child_view(p, v) < 0 ||
 	    child_proc(p, v) < 0 || child_dev(p, v) < 0 ||
-	    child_run(p, v) < 0 || child_tmp(p, v) < 0 ||
+	    child_empty_run(p, v) < 0 || child_tmp(p, v) < 0 ||
 	    child_mount_build(p, v) < 0)
 		return -1;
 	return 0;
