@@ -2,6 +2,8 @@
 #ifndef DKMS_BOOT_COMMANDS_H
 #define DKMS_BOOT_COMMANDS_H
 
+#include "build/engine.h"
+#include "cache/cache.h"
 #include "dkms/context.h"
 
 /* Exit codes shared by every command (docs/dkms-boot.8). */
@@ -44,5 +46,22 @@ struct eval_opts {
 
 /* Evaluate and resolve one dkms.conf; print what dkms would use. */
 int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out);
+
+/* dkms-boot cache SUBCOMMAND ... */
+struct cache_cli {
+	const char *sub;
+	const char *module, *version, *kernel, *arch;
+	const char *file;	 /* import: tarball; export: output path */
+	const char *into;	 /* unpack */
+	const char *const *keep; /* prune --keep */
+	size_t n_keep;
+	bool json;
+	struct cache_opts o;
+};
+
+int cmd_cache(struct dkb_ctx *c, const struct cache_cli *cl, FILE *out);
+
+/* build / install / uninstall through the engine. */
+int cmd_engine(struct dkb_ctx *c, const struct engine_opts *o, FILE *out);
 
 #endif
