@@ -9,9 +9,12 @@
 /* Exit codes shared by every command (docs/dkms-boot.8). */
 enum {
 	EXIT_OK = 0,
-	EXIT_WORK = 1,	  /* check: something needs work */
-	EXIT_USAGE = 2,	  /* bad command line */
-	EXIT_TROUBLE = 3, /* could not read what was asked (reason logged) */
+	EXIT_WORK = 1,	    /* check: something needs work */
+	EXIT_USAGE = 2,	    /* bad command line */
+	EXIT_TROUBLE = 3,   /* could not read what was asked (reason logged) */
+	EXIT_FAILED = 4,    /* build/install: at least one package failed */
+	EXIT_TIMEOUT = 5,   /* ... of which one by the time limit */
+	EXIT_EXCLUDED = 77, /* the one package asked for is excluded */
 };
 
 #define MAX_KERNEL_ARGS 32
@@ -23,8 +26,7 @@ struct status_opts {
 	const char *kernels[MAX_KERNEL_ARGS], *arches[MAX_KERNEL_ARGS];
 	size_t n_kernels;
 	bool json;
-	/* Set per pass by cmd_status. */
-	const char *kernel, *arch;
+	const char *arch; /* -a without -k */
 };
 
 /* `dkms status` for the same tree, byte for byte. */
