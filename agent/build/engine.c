@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include "build/build.h"
-#include "cmd/commands.h"
 #include "build/engine.h"
 #include "build/install.h"
 #include "lib/json.h"
@@ -384,64 +383,54 @@ static int run_uninstall(struct engine *e)
 	return 0;
 }
 
-static const char *const job_state_names[] = {
-	[JOB_WAIT] = "waiting", [JOB_RUN] = "running",	     [JOB_OK] = "ok",
-	[JOB_FAIL] = "failed",	[JOB_EXCLUDED] = "excluded",
-};
-
-static void print_results(struct engine *e, FILE *out)
+/* The jobs' outcomes, handed over to the caller. */
+static int results(struct engine *e, struct engine_result *res)
 {
-	bool first = true;
+	static const enum engine_state states[] = {
+		[JOB_WAIT] = ENGINE_WAITING,
+		[JOB_RUN] = ENGINE_RUNNING,
+		[JOB_OK] = ENGINE_OK,
+		[JOB_FAIL] = ENGINE_FAILED,
+		[JOB_EXCLUDED] = ENGINE_EXCLUDED,
+	};
 
-	if (e->o->json)
-		fputs("{\"packages\":[", out);
+	res->p = calloc(e->n ? e->n : 1, sizeof(*res->p));
+	if (!res->p)
+		return -ENOMEM;
 	for (size_t i = 0; i < e->n; i++) {
-		const struct job *j = &e->j[i];
-		bool f2 = true;
+		struct job *j = &e->j[i];
 
-		if (j->state == JOB_FAIL)
-			log_err("%s", j->message ? j->message : j->module);
-		if (!e->o->json) {
-			fprintf(out, "%s: %s\n", job_state_names[j->state],
-				j->message ? j->message : j->module);
-			continue;
-		}
-		fputs(first ? "{" : ",{", out);
-		first = false;
-		json_kv(out, &f2, "module", j->module);
-		json_kv(out, &f2, "version", j->version);
-		json_kv(out, &f2, "result", job_state_names[j->state]);
-		json_kb(out, &f2, "timed_out", j->timed_out);
-		json_kv(out, &f2, "message", j->message);
-		fputc('}', out);
+		res->p[i] = (struct engine_pkg){
+			.module = TAKE_PTR(j->module),
+			.version = TAKE_PTR(j->version),
+			.state = states[j->state],
+			.timed_out = j->timed_out,
+			.message = TAKE_PTR(j->message),
+		};
 	}
-	if (e->o->json)
-		fputs("]}\n", out);
+	res->n = e->n;
+	return 0;
 }
 
-static int exit_code(const struct engine *e)
+void engine_result_free(struct engine_result *res)
 {
-	bool failed = false, timeout = false;
-
-	for (size_t i = 0; i < e->n; i++) {
-		failed |= e->j[i].state == JOB_FAIL;
-		timeout |= e->j[i].timed_out;
+	for (size_t i = 0; i < res->n; i++) {
+		free(res->p[i].module);
+		free(res->p[i].version);
+		free(res->p[i].message);
 	}
-	if (timeout)
-		return ENGINE_EXIT_TIMEOUT;
-	if (failed)
-		return ENGINE_EXIT_FAILED;
-	if (e->o->module && e->n == 1 && e->j[0].state == JOB_EXCLUDED)
-		return ENGINE_EXIT_EXCLUDED;
-	return EXIT_OK;
+	free(res->p);
+	*res = (struct engine_result){0};
 }
 
-int cmd_engine(struct dkb_ctx *c, const struct engine_opts *o, FILE *out)
+int engine_run(struct dkb_ctx *c, const struct engine_opts *o,
+	       struct engine_result *res)
 {
 	struct engine e = {.c = c, .o = o};
 	bool changed = false;
-	int r, rc;
+	int r;
 
+	*res = (struct engine_result){0};
 	e.free_jobs =
 		o->jobs ? o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (!e.free_jobs)
@@ -450,22 +439,16 @@ int cmd_engine(struct dkb_ctx *c, const struct engine_opts *o, FILE *out)
 	if (r == 0)
 		r = o->action == ENGINE_UNINSTALL ? run_uninstall(&e)
 						  : run_all(&e);
-	if (r < 0) {
-		engine_free(&e);
-		return r == -ENOENT ? EXIT_TROUBLE : EXIT_TROUBLE;
-	}
-	for (size_t i = 0; i < e.n; i++)
+	for (size_t i = 0; r == 0 && i < e.n; i++)
 		changed |= e.j[i].changed;
 	if (changed && run_depmod(c, o->kernel) < 0) {
 		log_err("depmod for %s failed: modules are installed but not "
 			"indexed",
 			o->kernel);
-		print_results(&e, out);
-		engine_free(&e);
-		return ENGINE_EXIT_FAILED;
+		res->depmod_failed = true;
 	}
-	print_results(&e, out);
-	rc = exit_code(&e);
+	if (r == 0)
+		r = results(&e, res);
 	engine_free(&e);
-	return rc;
+	return r;
 }

@@ -23,13 +23,34 @@ struct engine_opts {
 	bool json;
 };
 
-/* Exit codes (docs/dkms-boot.8). */
-enum {
-	ENGINE_EXIT_FAILED = 4,	   /* at least one package failed */
-	ENGINE_EXIT_TIMEOUT = 5,   /* ... of which one by the time limit */
-	ENGINE_EXIT_EXCLUDED = 77, /* the one package asked for is excluded */
+/* A package's outcome. */
+enum engine_state {
+	ENGINE_WAITING,
+	ENGINE_RUNNING,
+	ENGINE_OK,
+	ENGINE_FAILED,
+	ENGINE_EXCLUDED, /* BUILD_EXCLUSIVE rules this kernel out */
 };
 
-int cmd_engine(struct dkb_ctx *c, const struct engine_opts *o, FILE *out);
+struct engine_pkg {
+	char *module, *version;
+	enum engine_state state;
+	bool timed_out;
+	char *message; /* what happened, one line; may be NULL */
+};
+
+struct engine_result {
+	struct engine_pkg *p; /* in the order the packages were taken */
+	size_t n;
+	bool depmod_failed; /* modules changed but depmod failed (logged) */
+};
+
+void engine_result_free(struct engine_result *res);
+
+/* Run the action: 0 with one record per package (each failure is its
+ * own record, never the call's), or a negative errno when the packages
+ * could not be chosen (logged). */
+int engine_run(struct dkb_ctx *c, const struct engine_opts *o,
+	       struct engine_result *res);
 
 #endif

@@ -61,18 +61,82 @@ int cache_add(const struct dkb_ctx *c, const struct cache_opts *o,
 	      const char *m, const char *v, const char *k, const char *a,
 	      const struct cache_add_src *src, char *why, size_t why_len);
 
-/* CLI: dkms-boot cache SUBCOMMAND ... */
-struct cache_cli {
-	const char *sub;
-	const char *module, *version, *kernel, *arch;
-	const char *file;	 /* import: tarball; export: output path */
-	const char *into;	 /* unpack */
-	const char *const *keep; /* prune --keep */
-	size_t n_keep;
-	bool json;
-	struct cache_opts o;
+/* An entry's place, <cache>/<m>/<v>/<k>/<a>; m owns the one block. */
+struct cache_id {
+	char *m, *v, *k, *a;
 };
 
-int cmd_cache(struct dkb_ctx *c, const struct cache_cli *cl, FILE *out);
+/* Every entry directory, in bash glob order; hidden (temporary) ones
+ * are never listed. */
+int cache_list(const struct dkb_ctx *c, const struct cache_opts *o,
+	       struct cache_id **ids, size_t *n);
+void cache_ids_free(struct cache_id *ids, size_t n);
+
+/* The cache directory in the root: o->dir or CACHE_DIR. */
+const char *cache_dir(const struct cache_opts *o);
+
+/* Full verification of an open entry: every module decompressed within
+ * its limits, hashed, and built for the entry's kernel. */
+int cache_entry_verify(const struct cache_entry *e, char *why, size_t wl);
+
+/* Add module/version's build for k/a from the dkms tree (origin
+ * "dkms-tree"), with the tree's dkms.conf.  The reason is logged. */
+int cache_add_tree(struct dkb_ctx *c, const struct cache_opts *o, const char *m,
+		   const char *v, const char *k, const char *a);
+
+/* Add every kernel's build in a dkms mktarball archive (only kernel's
+ * when not NULL).  Reasons are logged. */
+int cache_import(struct dkb_ctx *c, const struct cache_opts *o,
+		 const char *file, const char *kernel);
+
+/* Write an entry as an archive `dkms ldtarball` loads, to file or, when
+ * NULL, to dkms's own name in the working directory; *path: where. */
+int cache_export(const struct dkb_ctx *c, const struct cache_opts *o,
+		 const char *m, const char *v, const char *k, const char *a,
+		 const char *file, char **path);
+
+struct cache_unpack_req {
+	const char *kernel, *arch;
+	const char *module; /* only this package; NULL: all */
+	const char *into;   /* host path: DIR/<location>/<name>.ko */
+};
+
+/* One package's outcome; k is the kernel the entry was built for. */
+struct cache_unpacked {
+	char *m, *v, *k;
+	bool reuse; /* another kernel's build, kABI-checked */
+	size_t n_mods;
+	int r; /* 0, or why it failed (logged) */
+};
+
+struct cache_unpack_result {
+	struct cache_unpacked *p;
+	size_t n;
+};
+
+void cache_unpack_result_free(struct cache_unpack_result *res);
+
+/* For each package, the newest verified entry for the kernel (or, with
+ * allow_kabi_reuse, another kernel's that passes the kABI check), into
+ * req->into: each entry all or nothing.  Returns 0 when the cache could
+ * be read; each package's own outcome is in res. */
+int cache_unpack(struct dkb_ctx *c, const struct cache_opts *o,
+		 const struct cache_unpack_req *req,
+		 struct cache_unpack_result *res);
+
+struct cache_prune_result {
+	char **unfinished; /* in-root paths of killed adds, removed */
+	struct cache_id *removed;
+	size_t n_removed;
+	size_t failed; /* entries that could not be removed (logged) */
+};
+
+void cache_prune_result_free(struct cache_prune_result *res);
+
+/* Drop the entries of kernels not in keep (n_keep 0: not installed in
+ * the root) and what killed adds left behind. */
+int cache_prune(struct dkb_ctx *c, const struct cache_opts *o,
+		const char *const *keep, size_t n_keep,
+		struct cache_prune_result *res);
 
 #endif

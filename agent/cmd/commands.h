@@ -2,14 +2,19 @@
 #ifndef DKMS_BOOT_COMMANDS_H
 #define DKMS_BOOT_COMMANDS_H
 
+#include "build/engine.h"
+#include "cache/cache.h"
 #include "dkms/context.h"
 
 /* Exit codes shared by every command (docs/dkms-boot.8). */
 enum {
 	EXIT_OK = 0,
-	EXIT_WORK = 1,	  /* check: something needs work */
-	EXIT_USAGE = 2,	  /* bad command line */
-	EXIT_TROUBLE = 3, /* could not read what was asked (reason logged) */
+	EXIT_WORK = 1,	    /* check: something needs work */
+	EXIT_USAGE = 2,	    /* bad command line */
+	EXIT_TROUBLE = 3,   /* could not read what was asked (reason logged) */
+	EXIT_FAILED = 4,    /* build/install: at least one package failed */
+	EXIT_TIMEOUT = 5,   /* ... of which one by the time limit */
+	EXIT_EXCLUDED = 77, /* the one package asked for is excluded */
 };
 
 #define MAX_KERNEL_ARGS 32
@@ -21,8 +26,7 @@ struct status_opts {
 	const char *kernels[MAX_KERNEL_ARGS], *arches[MAX_KERNEL_ARGS];
 	size_t n_kernels;
 	bool json;
-	/* Set per pass by cmd_status. */
-	const char *kernel, *arch;
+	const char *arch; /* -a without -k */
 };
 
 /* `dkms status` for the same tree, byte for byte. */
@@ -44,5 +48,22 @@ struct eval_opts {
 
 /* Evaluate and resolve one dkms.conf; print what dkms would use. */
 int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out);
+
+/* dkms-boot cache SUBCOMMAND ... */
+struct cache_cli {
+	const char *sub;
+	const char *module, *version, *kernel, *arch;
+	const char *file;	 /* import: tarball; export: output path */
+	const char *into;	 /* unpack */
+	const char *const *keep; /* prune --keep */
+	size_t n_keep;
+	bool json;
+	struct cache_opts o;
+};
+
+int cmd_cache(struct dkb_ctx *c, const struct cache_cli *cl, FILE *out);
+
+/* build / install / uninstall through the engine. */
+int cmd_engine(struct dkb_ctx *c, const struct engine_opts *o, FILE *out);
 
 #endif

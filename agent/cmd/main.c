@@ -308,34 +308,6 @@ static const char *default_arch(void)
 	return u.machine;
 }
 
-/* /etc/dkms-boot/dkms-boot.conf: "key=value" lines, '#' comments. */
-static int read_config(const char *root, struct cli *cl)
-{
-	_cleanup_(freep) char *buf = NULL;
-	char *line, *save = NULL;
-	unsigned n = 0;
-
-	if (root_read_file(root, "/etc/dkms-boot/dkms-boot.conf", 65536, &buf,
-			   NULL) < 0)
-		return 0;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		n++;
-		line += strspn(line, " \t");
-		if (!*line || *line == '#')
-			continue;
-		if (streq(line, "allow_kabi_reuse=yes"))
-			cl->kabi = true;
-		else if (!streq(line, "allow_kabi_reuse=no")) {
-			log_err("/etc/dkms-boot/dkms-boot.conf: line %u: not "
-				"understood: %s",
-				n, line);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int run_cache(struct cli *cl, struct dkb_ctx *c)
 {
 	struct cache_cli cc = {
@@ -352,8 +324,6 @@ static int run_cache(struct cli *cl, struct dkb_ctx *c)
 		.o = {.dir = cl->cache_dir},
 	};
 
-	if (read_config(c->root, cl) < 0)
-		return EXIT_USAGE;
 	cc.o.allow_kabi_reuse = cl->kabi;
 	if (streq(cc.sub, "export"))
 		cc.file = cl->output;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `dkms-boot check`: the boot-time decision.  For each registered
+ * The boot-time decision (check.h).  For each registered
  * package that dkms would autoinstall, is the booting kernel's copy
  * current?  Reads only; with the state cache warm it costs a handful of
  * stat() calls per module and never forks.
@@ -8,41 +8,35 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "cmd/commands.h"
-#include "lib/json.h"
+#include "dkms/check.h"
 #include "lib/log.h"
 #include "module/modinfo.h"
 #include "dkms/registry.h"
 #include "lib/rootfs.h"
 #include "dkms/statecache.h"
 
-enum pkg_state { PKG_CURRENT, PKG_WORK, PKG_EXCLUDED, PKG_SKIPPED, PKG_BROKEN };
-
 static const char *const state_names[] = {
-	[PKG_CURRENT] = "current",   [PKG_WORK] = "needs-work",
-	[PKG_EXCLUDED] = "excluded", [PKG_SKIPPED] = "skipped",
-	[PKG_BROKEN] = "broken",
+	[CHECK_CURRENT] = "current",   [CHECK_WORK] = "needs-work",
+	[CHECK_EXCLUDED] = "excluded", [CHECK_SKIPPED] = "skipped",
+	[CHECK_BROKEN] = "broken",
 };
 
-struct pkg_result {
-	char *module, *version; /* version: the one that should be installed */
-	enum pkg_state state;
-	char **codes;	/* machine-readable reasons */
-	char **reasons; /* one sentence each */
-};
+const char *check_state_name(enum check_state s)
+{
+	return s < ARRAY_SIZE(state_names) ? state_names[s] : "unknown";
+}
 
 struct check_run {
 	struct dkb_ctx *c;
-	const struct check_opts *o;
+	const struct check_query *o;
 	struct state_cache sc;
 	char suffix[8];
-	struct pkg_result *res;
-	size_t n;
+	struct check_result res;
 };
 
-static int add_reason(struct pkg_result *p, const char *code, const char *fmt,
+static int add_reason(struct check_pkg *p, const char *code, const char *fmt,
 		      ...) _printf_(3, 4);
-static int add_reason(struct pkg_result *p, const char *code, const char *fmt,
+static int add_reason(struct check_pkg *p, const char *code, const char *fmt,
 		      ...)
 {
 	_cleanup_(freep) char *s = NULL;
@@ -111,7 +105,7 @@ static int vermagic_of(struct check_run *run, const char *path, char **vm)
 }
 
 /* Check one installed module file against the tree's copy. */
-static int check_installed_file(struct check_run *run, struct pkg_result *p,
+static int check_installed_file(struct check_run *run, struct check_pkg *p,
 				const char *tree_mod,
 				const struct dkms_module_entry *e)
 {
@@ -150,7 +144,7 @@ static int check_installed_file(struct check_run *run, struct pkg_result *p,
 }
 
 /* Built, installed, and every file current? */
-static int check_version(struct check_run *run, struct pkg_result *p,
+static int check_version(struct check_run *run, struct check_pkg *p,
 			 const struct dkms_conf *conf)
 {
 	const char *m = p->module, *v = p->version;
@@ -184,8 +178,8 @@ static int check_version(struct check_run *run, struct pkg_result *p,
 		}
 	if (r < 0)
 		return r;
-	if (strv_length(p->reasons) && p->state == PKG_CURRENT)
-		p->state = PKG_WORK;
+	if (strv_length(p->reasons) && p->state == CHECK_CURRENT)
+		p->state = CHECK_WORK;
 	return 0;
 }
 
@@ -197,7 +191,7 @@ struct candidate {
 /* Pick dkms autoinstall's version: the newest registered one (dkms's
  * VER order) whose conf sets AUTOINSTALL. */
 static int pick_version(struct check_run *run, const char *m,
-			const struct reg_list *all, struct pkg_result *p,
+			const struct reg_list *all, struct check_pkg *p,
 			struct candidate *best)
 {
 	for (size_t i = 0; i < all->n; i++) {
@@ -236,7 +230,7 @@ static int pick_version(struct check_run *run, const char *m,
 }
 
 static int check_package(struct check_run *run, const char *m,
-			 const struct reg_list *all, struct pkg_result *p)
+			 const struct reg_list *all, struct check_pkg *p)
 {
 	struct candidate best = {0};
 	char reason[256];
@@ -247,8 +241,9 @@ static int check_package(struct check_run *run, const char *m,
 		return -ENOMEM;
 	r = pick_version(run, m, all, p, &best);
 	if (r == 0 && !best.version) {
-		p->state = strv_length(p->reasons) ? PKG_BROKEN : PKG_SKIPPED;
-		if (p->state == PKG_SKIPPED)
+		p->state =
+			strv_length(p->reasons) ? CHECK_BROKEN : CHECK_SKIPPED;
+		if (p->state == CHECK_SKIPPED)
 			r = add_reason(
 				p, "no-autoinstall",
 				"no registered version sets AUTOINSTALL");
@@ -259,13 +254,13 @@ static int check_package(struct check_run *run, const char *m,
 		p->codes = p->reasons = NULL;
 		p->version = strdup(best.version);
 		if (best.conf.build_exclude) {
-			p->state = PKG_EXCLUDED;
+			p->state = CHECK_EXCLUDED;
 			r = add_reason(p, "build-exclusive", "%s",
 				       best.conf.exclude_reason
 					       ?: "BUILD_EXCLUSIVE");
 		} else if (dkms_conf_validate_names(&best.conf, reason,
 						    sizeof(reason)) < 0) {
-			p->state = PKG_BROKEN;
+			p->state = CHECK_BROKEN;
 			r = add_reason(p, "unsafe-name", "%s", reason);
 		} else {
 			r = p->version ? check_version(run, p, &best.conf)
@@ -275,58 +270,6 @@ static int check_package(struct check_run *run, const char *m,
 	free(best.version);
 	dkms_conf_free(&best.conf);
 	return r;
-}
-
-static void print_text(const struct check_run *run, FILE *out)
-{
-	for (size_t i = 0; i < run->n; i++) {
-		const struct pkg_result *p = &run->res[i];
-
-		fprintf(out, "%s%s%s, %s, %s: %s", p->module,
-			p->version ? "/" : "", p->version ? p->version : "",
-			run->o->kernel, run->o->arch, state_names[p->state]);
-		for (size_t j = 0; p->reasons && p->reasons[j]; j++)
-			fprintf(out, "%s%s", j ? "; " : ": ", p->reasons[j]);
-		fputc('\n', out);
-	}
-}
-
-static void print_strv(FILE *out, char **v)
-{
-	fputc('[', out);
-	for (size_t j = 0; v && v[j]; j++) {
-		if (j)
-			fputc(',', out);
-		json_str(out, v[j]);
-	}
-	fputc(']', out);
-}
-
-static void print_json(const struct check_run *run, int rc, FILE *out)
-{
-	bool first = true;
-
-	fputc('{', out);
-	json_kv(out, &first, "kernel", run->o->kernel);
-	json_kv(out, &first, "arch", run->o->arch);
-	json_kb(out, &first, "needs_work", rc == EXIT_WORK);
-	json_key(out, &first, "packages");
-	fputc('[', out);
-	for (size_t i = 0; i < run->n; i++) {
-		const struct pkg_result *p = &run->res[i];
-		bool f2 = true;
-
-		fputs(i ? ",{" : "{", out);
-		json_kv(out, &f2, "module", p->module);
-		json_kv(out, &f2, "version", p->version);
-		json_kv(out, &f2, "state", state_names[p->state]);
-		json_key(out, &f2, "codes");
-		print_strv(out, p->codes);
-		json_key(out, &f2, "reasons");
-		print_strv(out, p->reasons);
-		fputc('}', out);
-	}
-	fputs("]}\n", out);
 }
 
 static char *state_path(const struct check_run *run)
@@ -340,76 +283,68 @@ static char *state_path(const struct check_run *run)
 	return host;
 }
 
-static void run_free(struct check_run *run)
+void check_result_free(struct check_result *res)
 {
-	for (size_t i = 0; i < run->n; i++) {
-		free(run->res[i].module);
-		free(run->res[i].version);
-		strv_free(run->res[i].codes);
-		strv_free(run->res[i].reasons);
+	for (size_t i = 0; i < res->n; i++) {
+		free(res->p[i].module);
+		free(res->p[i].version);
+		strv_free(res->p[i].codes);
+		strv_free(res->p[i].reasons);
 	}
-	free(run->res);
-	state_cache_free(&run->sc);
+	free(res->p);
+	*res = (struct check_result){0};
 }
 
 static int check_all(struct check_run *run, const struct reg_list *all)
 {
 	for (size_t i = 0; i < all->n; i++) {
 		const char *m = all->p[i].a;
-		struct pkg_result *nr;
+		struct check_pkg *nr;
 		int r;
 
 		if (i > 0 && streq(all->p[i - 1].a, m))
 			continue; /* one result per package */
-		nr = realloc(run->res, (run->n + 1) * sizeof(*nr));
+		nr = realloc(run->res.p, (run->res.n + 1) * sizeof(*nr));
 		if (!nr)
 			return -ENOMEM;
-		run->res = nr;
-		nr[run->n] = (struct pkg_result){0};
-		r = check_package(run, m, all, &nr[run->n++]);
+		run->res.p = nr;
+		nr[run->res.n] = (struct check_pkg){0};
+		r = check_package(run, m, all, &nr[run->res.n++]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-int cmd_check(struct dkb_ctx *c, const struct check_opts *o, FILE *out)
+int check_run(struct dkb_ctx *c, const struct check_query *q,
+	      struct check_result *res)
 {
 	_cleanup_(reg_list_freep) struct reg_list all = {0};
 	_cleanup_(freep) char *sp = NULL;
-	struct check_run run = {.c = c, .o = o};
-	int r, rc = EXIT_OK;
+	struct check_run run = {.c = c, .o = q};
+	int r;
 
-	r = reg_module_suffix(c, o->kernel, run.suffix, sizeof(run.suffix));
+	*res = (struct check_result){0};
+	r = reg_module_suffix(c, q->kernel, run.suffix, sizeof(run.suffix));
 	if (r == 0)
-		r = reg_list_added(c, o->module, NULL, &all);
+		r = reg_list_added(c, q->module, NULL, &all);
 	sp = state_path(&run);
-	if (r == 0 && sp && !o->no_state_cache)
+	if (r == 0 && sp && !q->no_state_cache)
 		(void)state_cache_load(sp, &run.sc);
 	if (r == 0)
 		r = check_all(&run, &all);
-	if (r < 0) {
-		log_err("check %s: %s", o->kernel, strerror(-r));
-		run_free(&run);
-		return EXIT_TROUBLE;
-	}
-	for (size_t i = 0; i < run.n; i++) {
-		if (run.res[i].state == PKG_WORK)
-			rc = EXIT_WORK;
-		else if (run.res[i].state == PKG_BROKEN && rc == EXIT_OK)
-			rc = EXIT_TROUBLE;
-	}
-	if (o->json)
-		print_json(&run, rc, out);
-	else
-		print_text(&run, out);
-	if (sp && !o->no_state_cache && run.sc.dirty) {
+	if (r == 0 && sp && !q->no_state_cache && run.sc.dirty) {
 		_cleanup_(freep) char *dir = NULL;
 
 		if (root_path(c->root, STATE_CACHE_DIR, &dir) == 0 &&
 		    make_dirs(dir, 0755) == 0)
 			(void)state_cache_save(&run.sc, sp);
 	}
-	run_free(&run);
-	return rc;
+	state_cache_free(&run.sc);
+	if (r < 0) {
+		check_result_free(&run.res);
+		return r;
+	}
+	*res = run.res;
+	return 0;
 }

@@ -1,29 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `dkms-boot status`: what Debian's dkms 3.0.10 `dkms status` prints for
+ * The dkms status listing: what Debian's dkms 3.0.10 `dkms status` prints for
  * the same tree, line for line and suffix for suffix, without a shell.
  */
-#include "cmd/commands.h"
-#include "lib/json.h"
 #include "lib/log.h"
 #include "module/modinfo.h"
 #include "dkms/registry.h"
 #include "lib/rootfs.h"
+#include "dkms/status.h"
 #include "dkms/status_weak.h"
 
-struct status_line {
-	char *module, *version, *kernel, *arch, *state;
-	char **warnings;
-};
-
-struct status_list {
-	struct status_line *l;
-	size_t n;
-	bool stopped; /* a bad dkms.conf ended the listing, as in dkms */
-	bool stopped_any;
-};
-
-static void status_list_free(struct status_list *s)
+void status_list_free(struct status_list *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->l[i].module);
@@ -113,7 +100,7 @@ static int built_extras(const struct dkb_ctx *c, const char *m, const char *v,
 /* module_status_built() for one module/version; *any set when a built
  * kernel was found, *stop when dkms would have died on the conf. */
 static int status_built(struct dkb_ctx *c, const char *m, const char *v,
-			const struct status_opts *o, struct status_list *s,
+			const struct status_query *o, struct status_list *s,
 			bool *any)
 {
 	_cleanup_(reg_list_freep) struct reg_list ks = {0};
@@ -158,59 +145,9 @@ static int status_built(struct dkb_ctx *c, const char *m, const char *v,
 	return r;
 }
 
-static void print_text(const struct status_list *s, size_t from, FILE *out)
-{
-	for (size_t i = from; i < s->n; i++) {
-		const struct status_line *l = &s->l[i];
-
-		if (!l->kernel) {
-			fprintf(out, "%s/%s: %s\n", l->module, l->version,
-				l->state);
-			continue;
-		}
-		fprintf(out, "%s/%s, %s, %s: %s", l->module, l->version,
-			l->kernel, l->arch, l->state);
-		for (char **w = l->warnings; w && *w; w++)
-			fprintf(out, " (%s)", *w);
-		fputc('\n', out);
-	}
-}
-
-static void print_json(const struct status_list *s, char **weak, FILE *out)
-{
-	fputs("{\"modules\":[", out);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct status_line *l = &s->l[i];
-		bool first = true, wf = true;
-
-		fputs(i ? ",{" : "{", out);
-		json_kv(out, &first, "module", l->module);
-		json_kv(out, &first, "version", l->version);
-		json_kv(out, &first, "kernel", l->kernel);
-		json_kv(out, &first, "arch", l->arch);
-		json_kv(out, &first, "state", l->state);
-		json_key(out, &first, "warnings");
-		fputc('[', out);
-		for (char **w = l->warnings; w && *w; w++) {
-			if (!wf)
-				fputc(',', out);
-			wf = false;
-			json_str(out, *w);
-		}
-		fputs("]}", out);
-	}
-	fputs("],\"weak\":[", out);
-	for (char **w = weak; w && *w; w++) {
-		if (w != weak)
-			fputc(',', out);
-		json_str(out, *w);
-	}
-	fprintf(out, "],\"complete\":%s}\n", s->stopped_any ? "false" : "true");
-}
-
 /* One pass of do_status + do_status_weak, as dkms runs per kernel. */
-static int status_pass(struct dkb_ctx *c, const struct status_opts *o,
-		       struct status_list *s, char ***weak)
+int status_pass(struct dkb_ctx *c, const struct status_query *o,
+		struct status_list *s, char ***weak)
 {
 	_cleanup_(reg_list_freep) struct reg_list mv = {0};
 	int r = reg_list_added(c, o->module, o->version, &mv);
@@ -230,35 +167,4 @@ static int status_pass(struct dkb_ctx *c, const struct status_opts *o,
 	if (r == 0)
 		r = status_weak(c, o, weak);
 	return r;
-}
-
-int cmd_status(struct dkb_ctx *c, const struct status_opts *o, FILE *out)
-{
-	_cleanup_(strv_freep) char **weak = NULL;
-	struct status_list s = {0};
-	size_t passes = o->n_kernels ? o->n_kernels : 1;
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < passes; i++) {
-		struct status_opts po = *o;
-		size_t mark = s.n, wmark = strv_length(weak);
-
-		po.kernel = o->n_kernels ? o->kernels[i] : NULL;
-		po.arch = o->n_kernels ? o->arches[i] : o->arch;
-		r = status_pass(c, &po, &s, &weak);
-		if (r == 0 && !o->json)
-			print_text(&s, mark, out);
-		for (char **w = weak + wmark; r == 0 && !o->json && w && *w;
-		     w++)
-			fprintf(out, "%s\n", *w);
-	}
-	if (r < 0) {
-		log_err("status: %s", strerror(-r));
-		status_list_free(&s);
-		return EXIT_TROUBLE;
-	}
-	if (o->json)
-		print_json(&s, weak, out);
-	status_list_free(&s);
-	return s.stopped_any ? EXIT_TROUBLE : EXIT_OK;
 }

@@ -9,7 +9,6 @@
  */
 #include <fnmatch.h>
 
-#include "cmd/commands.h"
 #include "dkms/registry.h"
 #include "lib/rootfs.h"
 #include "dkms/status_weak.h"
@@ -153,7 +152,7 @@ static int add_hit(struct weak_hit **hits, size_t *n, const char *key)
 	return 0;
 }
 
-static int collect(const struct dkb_ctx *c, const struct status_opts *o,
+static int collect(const struct dkb_ctx *c, const struct status_query *o,
 		   struct weak_hit **hits, size_t *n)
 {
 	static const char *const pats[] = {"*", "weak-updates", "*"};
@@ -185,7 +184,7 @@ static int collect(const struct dkb_ctx *c, const struct status_opts *o,
 	return r;
 }
 
-int status_weak(const struct dkb_ctx *c, const struct status_opts *o,
+int status_weak(const struct dkb_ctx *c, const struct status_query *o,
 		char ***lines)
 {
 	struct weak_hit *hits = NULL;

@@ -9,7 +9,8 @@
 #   3. damaged or hostile entries and archives, each refused with a reason
 #      that names the entry (or the archive member); modules for another
 #      kernel on the way in (add, import); a failed unpack keeps what the
-#      target held;
+#      target held; payloads 0644 root:root whatever mode or owner the
+#      build or the archive had (add, import, unpack);
 #   4. concurrent add / unpack / verify, and `cache add` killed mid-way;
 #   5. prune;
 #   6. kABI reuse with real kernels: 55 -> 56 (same CRCs) accepted,
@@ -618,6 +619,77 @@ dkbc "$W/keep.out" unpack -k "$K56" -m dkb-pair --into "$keep"
 check_eq unpack-place-failure-exit 3 "$(rc_of "$W/keep.out")"
 check_eq unpack-place-failure-keeps-previous old "$(cat "$keep/updates/dkms/dkb_core.ko" 2>&1)"
 check_eq unpack-place-failure-no-staging "" "$(files_in "$keep" | grep -E '\.dkms-boot-unpack|dkb_user\.ko/' || true)"
+
+# ---- 3c. payload modes ---------------------------------------------------------
+
+# Cache payloads are the cache's own: root's and 0644, whatever mode or
+# owner the build tree or the archive gave them, on the way in (add,
+# import) and on the way out (unpack), so a setuid or world-writable bit
+# never travels into /lib/modules.
+# modes_of DIR: "mode uid gid path" of every file below DIR.
+modes_of() {
+	find "$1" -type f -printf '%m %U %G %P\n' | LC_ALL=C sort
+}
+# all_root_644 NAME DIR: every file below DIR is 0644 root:root (and
+# there is at least one).
+all_root_644() {
+	local got
+	got=$(modes_of "$2")
+	if [[ -z $got ]]; then
+		fail "$1" "no files below $2"
+	elif grep -qv '^644 0 0 ' <<<"$got"; then
+		fail "$1" "not all 0644 root:root:" "$got"
+	else
+		pass "$1"
+	fi
+}
+MC=/var/cache/payload-modes
+dtree=$(TREE56 dkb-dummy 2.0)
+dconf=$R/usr/src/dkb-dummy-2.0/dkms.conf # where source/ leads in R
+[[ -f $dconf ]] || die "no dkms.conf for dkb-dummy in the tree"
+mode_ko=$(stat -c '%a %u:%g' "$dtree/dummy.ko")
+mode_conf=$(stat -c '%a %u:%g' "$dconf")
+chown 1000:1000 "$dtree/dummy.ko" "$dconf"
+chmod 4777 "$dtree/dummy.ko"
+chmod 0666 "$dconf"
+dkbc "$W/modes-add" add -m dkb-dummy -v 2.0 -k "$K56" --cache-dir "$MC"
+chown "${mode_ko#* }" "$dtree/dummy.ko"
+chmod "${mode_ko% *}" "$dtree/dummy.ko"
+chown "${mode_conf#* }" "$dconf"
+chmod "${mode_conf% *}" "$dconf"
+expect_ok modes-add "$W/modes-add"
+check_eq modes-add-has-conf "644 0 0 dkms.conf" \
+	"$(modes_of "$(entry_dir "$MC" dkb-dummy 2.0 "$K56")" | grep ' dkms.conf$' || true)"
+all_root_644 modes-add-entry-root-0644 "$(entry_dir "$MC" dkb-dummy 2.0 "$K56")"
+# Unpacked into a directory that hands its group down (setgid, group
+# 1000): the .ko files are still root's.
+mu=$W/modes-unpack
+mkdir -p "$mu"
+chown 0:1000 "$mu"
+chmod 2777 "$mu"
+dkbc "$W/modes-unpack.out" unpack -k "$K56" -m dkb-dummy --into "$mu" --cache-dir "$MC"
+expect_ok modes-unpack "$W/modes-unpack.out"
+all_root_644 modes-unpack-root-0644 "$mu"
+# An archive whose members are 0777 and uid 1000: the entry and what is
+# unpacked from it are 0644 root:root.
+ma=$W/modes-archive.d
+mkdir -p "$ma/dkms_main_tree/$K56/$ARCH/module" "$ma/dkms_binaries_only"
+cp "$dtree/dummy.ko" "$ma/dkms_main_tree/$K56/$ARCH/module/"
+echo dkb-dummy >"$ma/dkms_binaries_only/PACKAGE_NAME"
+echo 2.0 >"$ma/dkms_binaries_only/PACKAGE_VERSION"
+cp "$DKB_MODULES/dkb-dummy-2.0/dkms.conf" "$ma/dkms_binaries_only/"
+tar -C "$ma" --mode=0777 --owner=1000 --group=1000 --numeric-owner \
+	-czf "$W/modes-archive.dkms.tar.gz" dkms_main_tree dkms_binaries_only
+check_eq modes-archive-member-0777 "-rwxrwxrwx 1000/1000" \
+	"$(tar -tvzf "$W/modes-archive.dkms.tar.gz" --numeric-owner | grep 'dummy\.ko$' | awk '{print $1, $2}')"
+MI=/var/cache/payload-modes-import
+dkbc "$W/modes-import" import "$W/modes-archive.dkms.tar.gz" --cache-dir "$MI"
+expect_ok modes-import "$W/modes-import"
+all_root_644 modes-import-entry-root-0644 "$(entry_dir "$MI" dkb-dummy 2.0 "$K56")"
+mt=$W/modes-unpack-tar
+dkbc "$W/modes-unpack-tar.out" unpack -k "$K56" -m dkb-dummy --into "$mt" --cache-dir "$MI"
+expect_ok modes-unpack-tar "$W/modes-unpack-tar.out"
+all_root_644 modes-unpack-tar-root-0644 "$mt"
 
 # ---- 4. atomicity and concurrency ------------------------------------------
 

@@ -3,10 +3,12 @@
  * The boot-time decision on hand-made trees under a temporary --root.
  * (Vermagic checks need real modules: tests/integration/check-vs-dkms.sh.)
  */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "unit.h"
 #include "cmd/commands.h"
+#include "dkms/check.h"
 #include "lib/log.h"
 
 #define K "6.1.0-56-amd64"
@@ -194,6 +196,47 @@ static void test_broken_and_unsafe(void **state)
 				    "/nonexistent: No such file or directory"));
 }
 
+/* The library fills records and prints nothing: stdout stays empty. */
+static void test_records_without_output(void **state)
+{
+	struct conf_eval_opts eo = {.method = CONF_METHOD_AUTO};
+	struct check_query q = {.kernel = K,
+				.arch = "x86_64",
+				.module = "iota",
+				.no_state_cache = true};
+	_cleanup_(freep) char *cap = path_join(root, "stdout");
+	_cleanup_(freep) char *printed = NULL;
+	struct check_result res = {0};
+	struct dkb_ctx c = {0};
+	size_t len = 0;
+	int saved, fd, r;
+
+	add_pkg("iota", "1", "AUTOINSTALL=yes\n");
+	assert_int_equal(dkb_ctx_init(&c, root, &eo), 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDOUT_FILENO);
+	r = check_run(&c, &q, &res);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	dkb_ctx_free(&c);
+	assert_int_equal(r, 0);
+	assert_int_equal(read_file(cap, 4096, &printed, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.p[0].module, "iota");
+	assert_string_equal(res.p[0].version, "1");
+	assert_int_equal(res.p[0].state, CHECK_WORK);
+	assert_string_equal(check_state_name(res.p[0].state), "needs-work");
+	assert_string_equal(res.p[0].codes[0], "not-built");
+	assert_non_null(strstr(res.p[0].reasons[0], "not built for " K));
+	check_result_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_newest_autoinstall_version_wins),
 		cmocka_unit_test(test_skips_and_exclusions),
 		cmocka_unit_test(test_broken_and_unsafe),
+		cmocka_unit_test(test_records_without_output),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
