@@ -133,6 +133,39 @@ static void test_array_of_structs(void **state)
 	assert_true(((uintptr_t)b.data % _Alignof(struct pair)) == 0);
 }
 
+/* read_fd() grows a buffer capped at max + 1: files and pipes alike. */
+static void test_read_fd_limits(void **state)
+{
+	_cleanup_(freep) char *dir = unit_tmpdir(), *f = NULL, *buf = NULL;
+	size_t n = 0;
+	int p[2];
+
+	assert_non_null(dir);
+	f = path_join(dir, "f");
+	assert_int_equal(
+		unit_sh("head -c 100000 /dev/zero | tr '\\0' a > '%s'", f), 0);
+	assert_int_equal(read_file(f, 100000, &buf, &n), 0);
+	assert_int_equal(n, 100000);
+	assert_int_equal(buf[n], '\0');
+	assert_int_equal(buf[n - 1], 'a');
+	assert_int_equal(read_file(f, 99999, &buf, &n), -EFBIG);
+	/* A pipe has no size to check first: the cap catches it. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "0123456789", 10), 10);
+	close(p[1]);
+	assert_int_equal(read_fd(p[0], 9, &buf, &n), -EFBIG);
+	close(p[0]);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "0123456789", 10), 10);
+	close(p[1]);
+	free(TAKE_PTR(buf));
+	assert_int_equal(read_fd(p[0], 10, &buf, &n), 0);
+	close(p[0]);
+	assert_int_equal(n, 10);
+	assert_string_equal(buf, "0123456789");
+	assert_int_equal(unit_sh("rm -rf '%s'", dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_advance_truncate),
 		cmocka_unit_test(test_take_empty),
 		cmocka_unit_test(test_array_of_structs),
+		cmocka_unit_test(test_read_fd_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
