@@ -44,10 +44,13 @@ struct walk_entry {
 
 /* Returned by a WALK_DIR_PRE callback: do not enter, no WALK_DIR_POST. */
 #define WALK_SKIP 1
+/* Returned by any callback: found what was looked for, stop the walk
+ * (which returns WALK_STOP). */
+#define WALK_STOP 2
 
 /*
- * Return 0 to go on, WALK_SKIP (WALK_DIR_PRE only), or a negative errno
- * to stop the walk, which returns it.
+ * Return 0 to go on, WALK_SKIP (WALK_DIR_PRE only), WALK_STOP, or a
+ * negative errno to stop the walk, which returns it.
  */
 typedef int (*walk_fn)(const struct walk_entry *e, void *userdata);
 
@@ -55,8 +58,8 @@ typedef int (*walk_fn)(const struct walk_entry *e, void *userdata);
  * Walk path (relative to dirfd, or absolute) depth first, calling fn for
  * the top and every entry below it.  Entries are visited in directory
  * order.  An entry that vanishes while being walked is skipped.
- * Returns 0, the first negative value fn returned, -ENOENT when the top
- * does not exist, or another negative errno.
+ * Returns 0, WALK_STOP or the first negative value fn returned, -ENOENT
+ * when the top does not exist, or another negative errno.
  */
 int walk_tree(int dirfd, const char *path, unsigned flags, walk_fn fn,
 	      void *userdata);

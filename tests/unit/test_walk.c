@@ -390,6 +390,28 @@ static void test_walk_stops_on_error(void **state)
 	assert_int_equal(open_fds(), before);
 }
 
+static int find_leaf_cb(const struct walk_entry *e, void *userdata)
+{
+	int *calls = userdata;
+
+	(*calls)++;
+	return e->event == WALK_FILE && streq(e->name, "leaf") ? WALK_STOP : 0;
+}
+
+/* A search stops where it finds: no more callbacks, nothing left open. */
+static void test_walk_stop(void **state)
+{
+	_cleanup_(freep) char *top = at("deep");
+	size_t before = open_fds();
+	int calls = 0;
+
+	make_deep("deep", 50);
+	assert_int_equal(walk_tree(AT_FDCWD, top, 0, find_leaf_cb, &calls),
+			 WALK_STOP);
+	assert_int_equal(calls, 51 + 1); /* 51 directories entered, leaf */
+	assert_int_equal(open_fds(), before);
+}
+
 struct mover {
 	const char *from, *to;
 	bool moved;
@@ -495,6 +517,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_bounded_fds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk_stops_on_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_stop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk_moved_tree_is_stale,
 						setup, teardown),
