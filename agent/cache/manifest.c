@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "cache/manifest.h"
+#include "lib/why.h"
 
 #define MAGIC	  "dkms-boot-cache 1"
 #define MAX_VALUE 4096 /* decoded bytes */
@@ -309,18 +310,18 @@ struct parser {
 static int refuse(struct parser *p, const char *fmt, ...) _printf_(2, 3);
 static int refuse(struct parser *p, const char *fmt, ...)
 {
+	char line[32];
 	va_list ap;
-	int n = 0;
 
-	if (!p->why || p->why_len == 0)
-		return -EBADMSG;
-	if (p->line)
-		n = snprintf(p->why, p->why_len, "line %u: ", p->line);
-	if (n >= 0 && (size_t)n < p->why_len) {
-		va_start(ap, fmt);
-		vsnprintf(p->why + n, p->why_len - (size_t)n, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	if (p->line) {
+		snprintf(line, sizeof(line), "line %u", p->line);
+		why_vabout(p->why, p->why_len, -EBADMSG, line, strlen(line),
+			   fmt, ap);
+	} else {
+		why_vset(p->why, p->why_len, -EBADMSG, fmt, ap);
 	}
+	va_end(ap);
 	return -EBADMSG;
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "cache/tar.h"
+#include "lib/buffer.h"
+#include "lib/why.h"
 
 #define BLOCK	     512u
 #define PAX_MAX	     (1u << 20) /* extended header records, per header */
@@ -68,65 +70,51 @@ struct reader {
 	bool pending;
 	struct span pending_hdr; /* the last meta header's name */
 
-	char *name; /* the entry name being built */
-	size_t name_cap;
+	struct buffer name; /* the entry name being built */
 	char *why;
 	size_t why_len;
 };
 
 /* ---- reasons ---- */
 
-/* A name as it can go in a one-line reason: control bytes shown as '?'. */
-static void escape_name(char *out, size_t outlen, struct span s)
+/* "name: reason" (lib/why shortens the name so the reason fits); an
+ * entry without a name is named by its offset.  Returns err. */
+static int vrefuse(struct reader *rd, int err, struct span name,
+		   const char *fmt, va_list ap) _printf_(4, 0);
+static int vrefuse(struct reader *rd, int err, struct span name,
+		   const char *fmt, va_list ap)
 {
-	size_t i, o = 0;
+	char at[48];
 
-	for (i = 0; i < s.n && o + 4 < outlen; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-
-		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	if (name.n == 0) {
+		snprintf(at, sizeof(at), "entry at offset %zu", rd->off);
+		name = (struct span){at, strlen(at)};
 	}
-	if (i < s.n && o + 3 < outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	return why_vabout(rd->why, rd->why_len, err, name.p, name.n, fmt, ap);
 }
 
-/*
- * "name: reason", the name shortened so that the reason always fits:
- * a reason cut off would leave the caller guessing.
- */
-static void set_why(struct reader *rd, struct span name, const char *reason)
+static int refuse_err(struct reader *rd, int err, struct span name,
+		      const char *fmt, ...) _printf_(4, 5);
+static int refuse_err(struct reader *rd, int err, struct span name,
+		      const char *fmt, ...)
 {
-	char esc[256];
-	size_t room;
+	va_list ap;
 
-	if (!rd->why || rd->why_len == 0)
-		return;
-	if (name.n == 0) {
-		snprintf(rd->why, rd->why_len, "entry at offset %zu: %s",
-			 rd->off, reason);
-		return;
-	}
-	room = rd->why_len > strlen(reason) + 3 + 16
-		       ? rd->why_len - strlen(reason) - 2
-		       : 16 + 1;
-	escape_name(esc, room < sizeof(esc) ? room : sizeof(esc), name);
-	snprintf(rd->why, rd->why_len, "%s: %s", esc, reason);
+	va_start(ap, fmt);
+	vrefuse(rd, err, name, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 static int refuse(struct reader *rd, struct span name, const char *fmt, ...)
 	_printf_(3, 4);
 static int refuse(struct reader *rd, struct span name, const char *fmt, ...)
 {
-	char reason[192];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	vrefuse(rd, -EBADMSG, name, fmt, ap);
 	va_end(ap);
-	set_why(rd, name, reason);
 	return -EBADMSG;
 }
 
@@ -282,22 +270,6 @@ static int take_data(struct reader *rd, struct span name,
 
 /* ---- names ---- */
 
-static int name_reserve(struct reader *rd, size_t n)
-{
-	char *p;
-
-	if (n < rd->name_cap)
-		return 0;
-	if (n == SIZE_MAX)
-		return -ENOMEM;
-	p = realloc(rd->name, n + 1);
-	if (!p)
-		return -ENOMEM;
-	rd->name = p;
-	rd->name_cap = n + 1;
-	return 0;
-}
-
 /* The name as written: pax path, else GNU long name, else the header. */
 static int raw_name(struct reader *rd, const struct ustar *h, struct span *out)
 {
@@ -318,16 +290,15 @@ static int raw_name(struct reader *rd, const struct ustar *h, struct span *out)
 	if (name.n > rd->max_name || n > rd->max_name)
 		return refuse(rd, name, "name longer than %zu bytes",
 			      rd->max_name);
-	r = name_reserve(rd, n);
+	buffer_truncate(&rd->name, 0);
+	r = buffer_append(&rd->name, prefix.p, prefix.n);
+	if (r == 0 && prefix.n > 0)
+		r = buffer_append(&rd->name, "/", 1);
+	if (r == 0)
+		r = buffer_append(&rd->name, name.p, name.n);
 	if (r < 0)
 		return r;
-	if (prefix.n > 0) {
-		memcpy(rd->name, prefix.p, prefix.n);
-		rd->name[prefix.n] = '/';
-	}
-	memcpy(rd->name + n - name.n, name.p, name.n);
-	rd->name[n] = '\0';
-	*out = (struct span){rd->name, n};
+	*out = (struct span){rd->name.data, rd->name.len};
 	return 0;
 }
 
@@ -360,7 +331,7 @@ static int check_components(struct reader *rd, struct span raw, const char *s,
 static int normalise(struct reader *rd, struct span raw, const char **out,
 		     bool *root, bool *slash)
 {
-	char *s = rd->name;
+	char *s = rd->name.data;
 	size_t n = raw.n;
 
 	for (size_t i = 0; i < n; i++) {
@@ -628,9 +599,7 @@ static int callback(struct reader *rd, struct span raw, tar_cb cb,
 	if (!cb)
 		return 0;
 	r = cb(e, userdata);
-	if (r < 0)
-		set_why(rd, raw, strerror(-r));
-	return r;
+	return r < 0 ? refuse_err(rd, r, raw, "%m") : r;
 }
 
 static int read_entry(struct reader *rd, const struct ustar *h, tar_cb cb,
@@ -783,33 +752,11 @@ int tar_read(const void *buf, size_t len, const struct tar_limits *lim,
 		return -EINVAL;
 	while (!end && r == 0)
 		r = read_member(&rd, cb, userdata, &end);
-	free(rd.name);
+	buffer_free(&rd.name);
 	return r;
 }
 
 /* ---- writer ---- */
-
-static int writer_reserve(struct tar_writer *w, size_t more)
-{
-	size_t cap = w->cap ? w->cap : 16 * BLOCK;
-	char *p;
-
-	if (more > SIZE_MAX - w->len)
-		return -ENOMEM;
-	if (w->len + more <= w->cap)
-		return 0;
-	while (cap < w->len + more) {
-		if (cap > SIZE_MAX / 2)
-			return -ENOMEM;
-		cap *= 2;
-	}
-	p = realloc(w->buf, cap);
-	if (!p)
-		return -ENOMEM;
-	w->buf = p;
-	w->cap = cap;
-	return 0;
-}
 
 /* n-1 octal digits and a NUL, as GNU tar writes them. */
 static void put_octal(char *f, size_t n, unsigned long long v)
@@ -908,12 +855,12 @@ static int put_header(struct tar_writer *w, const char *name, char type,
 		sum += ((const unsigned char *)&h)[i];
 	put_octal(h.chksum, sizeof(h.chksum) - 1, sum);
 
-	r = writer_reserve(w, BLOCK + size + BLOCK);
+	/* Room for the data and its padding too: tar_add_file cannot fail
+	 * half-way and leave a header without its data. */
+	r = buffer_reserve(&w->out, BLOCK + size + BLOCK);
 	if (r < 0)
 		return r;
-	memcpy(w->buf + w->len, &h, BLOCK);
-	w->len += BLOCK;
-	return 0;
+	return buffer_append(&w->out, &h, BLOCK);
 }
 
 int tar_add_dir(struct tar_writer *w, const char *name, unsigned mode)
@@ -932,27 +879,17 @@ int tar_add_file(struct tar_writer *w, const char *name, unsigned mode,
 	r = put_header(w, name, '0', mode, size);
 	if (r < 0)
 		return r;
-	if (size)
-		memcpy(w->buf + w->len, data, size);
-	memset(w->buf + w->len + size, 0, pad);
-	w->len += size + pad;
-	return 0;
+	/* put_header reserved the room: these cannot fail. */
+	r = buffer_append(&w->out, data, size);
+	return r < 0 ? r : buffer_append_zeros(&w->out, pad);
 }
 
 int tar_finish(struct tar_writer *w)
 {
-	int r = writer_reserve(w, 2 * BLOCK);
-
-	if (r < 0)
-		return r;
-	memset(w->buf + w->len, 0, 2 * BLOCK);
-	w->len += 2 * BLOCK;
-	return 0;
+	return buffer_append_zeros(&w->out, 2 * BLOCK);
 }
 
 void tar_writer_free(struct tar_writer *w)
 {
-	free(w->buf);
-	w->buf = NULL;
-	w->len = w->cap = 0;
+	buffer_free(&w->out);
 }

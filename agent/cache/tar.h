@@ -2,7 +2,7 @@
 #ifndef DKMS_BOOT_TAR_H
 #define DKMS_BOOT_TAR_H
 
-#include "lib/util.h"
+#include "lib/buffer.h"
 
 /*
  * Tar archives as dkms mktarball writes them (GNU tar, gzip): a reader
@@ -46,10 +46,16 @@ typedef int (*tar_cb)(const struct tar_entry *e, void *userdata);
 int tar_read(const void *buf, size_t len, const struct tar_limits *lim,
 	     tar_cb cb, void *userdata, char *why, size_t why_len);
 
-/* An in-memory ustar writer. */
+/* An in-memory ustar writer.  The archive is out; buf and len name
+ * out.data and out.len for the callers that read it. */
 struct tar_writer {
-	char *buf;
-	size_t len, cap;
+	union {
+		struct buffer out;
+		struct {
+			char *buf;
+			size_t len;
+		};
+	};
 	long long mtime; /* for every entry */
 };
 

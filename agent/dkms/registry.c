@@ -5,6 +5,7 @@
 #include "module/modinfo.h"
 #include "dkms/registry.h"
 #include "lib/rootfs.h"
+#include "lib/why.h"
 
 void reg_list_free(struct reg_list *l)
 {
@@ -357,7 +358,7 @@ void reg_conf_problem(const struct dkb_ctx *c, const char *m, const char *v,
 	int r;
 
 	if (!src) {
-		snprintf(buf, len, "%s", strerror(-err));
+		why_set(buf, len, err, "%m");
 		return;
 	}
 	if (root_path_nofollow(c->root, src, &host) == 0)
@@ -366,13 +367,13 @@ void reg_conf_problem(const struct dkb_ctx *c, const char *m, const char *v,
 		target[n] = '\0';
 	r = root_canon(c->root, src, 0, &canon);
 	if (r == -ELOOP)
-		snprintf(buf, len, "%s: symbolic link loop", src);
+		why_set(buf, len, r, "%s: symbolic link loop", src);
 	else if (r < 0 && n >= 0)
-		snprintf(buf, len, "%s -> %s: %s", src, target, strerror(-r));
+		why_set(buf, len, r, "%s -> %s: %m", src, target);
 	else if (r < 0)
-		snprintf(buf, len, "%s: %s", src, strerror(-r));
+		why_set(buf, len, r, "%s: %m", src);
 	else if (err == -ENOENT)
-		snprintf(buf, len, "%s/dkms.conf: no such file", src);
+		why_set(buf, len, err, "%s/dkms.conf: no such file", src);
 	else
-		snprintf(buf, len, "%s/dkms.conf: %s", src, strerror(-err));
+		why_set(buf, len, err, "%s/dkms.conf: %m", src);
 }

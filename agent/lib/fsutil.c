@@ -6,8 +6,10 @@
 #include <sys/statfs.h>
 #include <sys/time.h>
 
+#include "lib/buffer.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/walk.h"
 
 /* What copy_file_atomic() copies: logs, configs, modules. */
 #define COPY_MAX (1ULL << 30)
@@ -41,138 +43,184 @@ static int copy_fd(int in, int out, unsigned long long *budget)
 	}
 }
 
-static int copy_reg(const char *src, const char *dst, const struct stat *st,
+static int copy_reg(const struct walk_entry *e, int dst_dirfd,
 		    unsigned long long *budget)
 {
-	_cleanup_(closep) int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_(closep) int in =
+		openat(e->dirfd, e->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_(closep) int out = -1;
-	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	struct timespec ts[2] = {e->st->st_atim, e->st->st_mtim};
 	int r;
 
 	if (in < 0)
 		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		   st->st_mode & 07777);
+	out = openat(dst_dirfd, e->name,
+		     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		     e->st->st_mode & 07777);
 	if (out < 0)
 		return -errno;
 	r = copy_fd(in, out, budget);
-	if (r == 0 && fchmod(out, st->st_mode & 07777) < 0)
+	if (r == 0 && fchmod(out, e->st->st_mode & 07777) < 0)
 		r = -errno;
 	if (r == 0 && futimens(out, ts) < 0)
 		r = -errno;
 	return r;
 }
 
-static int copy_entry(const char *src, const char *dst,
-		      unsigned long long *budget, unsigned depth);
-
-static int copy_dir(const char *src, const char *dst, const struct stat *st,
-		    unsigned long long *budget, unsigned depth)
+static int copy_link(const struct walk_entry *e, int dst_dirfd)
 {
-	_cleanup_(closedirp) DIR *d = opendir(src);
-	struct timespec ts[2] = {st->st_atim, st->st_mtim};
-	struct dirent *e;
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	if (mkdir(dst, 0700) < 0)
-		return -errno;
-	while (r == 0 && (e = readdir(d))) {
-		_cleanup_(freep) char *s = NULL, *t = NULL;
-
-		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-			continue;
-		s = path_join(src, e->d_name);
-		t = path_join(dst, e->d_name);
-		r = s && t ? copy_entry(s, t, budget, depth + 1) : -ENOMEM;
-	}
-	if (r == 0 && chmod(dst, st->st_mode & 07777) < 0)
-		r = -errno;
-	if (r == 0 && utimensat(AT_FDCWD, dst, ts, 0) < 0)
-		r = -errno;
-	return r;
-}
-
-static int copy_entry(const char *src, const char *dst,
-		      unsigned long long *budget, unsigned depth)
-{
-	struct stat st;
-	char target[4096];
+	_cleanup_(freep) char *target = NULL;
+	size_t size = (size_t)e->st->st_size + 1;
 	ssize_t n;
 
-	if (depth > 64)
-		return -ELOOP;
-	if (lstat(src, &st) < 0)
+	/* A link's size may lie (procfs) or change: one byte to spare
+	 * proves the whole target was read. */
+	if (size < 2 || size > 65536)
+		size = 4096;
+	target = malloc(size);
+	if (!target)
+		return -ENOMEM;
+	n = readlinkat(e->dirfd, e->name, target, size);
+	if (n < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return copy_dir(src, dst, &st, budget, depth);
-	if (S_ISREG(st.st_mode))
-		return copy_reg(src, dst, &st, budget);
-	if (S_ISLNK(st.st_mode)) {
-		n = readlink(src, target, sizeof(target) - 1);
-		if (n < 0)
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	return symlinkat(target, dst_dirfd, e->name) < 0 ? -errno : 0;
+}
+
+/*
+ * The destination is walked in step with the source, by one descriptor:
+ * the directory the source walk is in.  Going back up is through "..",
+ * checked against the identities of the directories made, so the copy
+ * holds two descriptors at most however deep the tree.
+ */
+struct copy {
+	const char *dst;
+	int dfd;
+	struct buffer made; /* struct stat[] of the directories made */
+	unsigned long long budget;
+};
+
+static int copy_enter(struct copy *cp, const struct walk_entry *e)
+{
+	struct stat st;
+	int fd, r;
+
+	if (e->depth == 0) {
+		if (mkdir(cp->dst, 0700) < 0)
 			return -errno;
-		target[n] = '\0';
-		return symlink(target, dst) < 0 ? -errno : 0;
+		fd = open(cp->dst,
+			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		if (mkdirat(cp->dfd, e->name, 0700) < 0)
+			return -errno;
+		fd = openat(cp->dfd, e->name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	log_err("%s: not a file, directory or link; refused", src);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno
+			       : buffer_append(&cp->made, &st, sizeof(st));
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (cp->dfd >= 0)
+		close(cp->dfd);
+	cp->dfd = fd;
+	return 0;
+}
+
+static int copy_leave(struct copy *cp, const struct walk_entry *e)
+{
+	struct timespec ts[2] = {e->st->st_atim, e->st->st_mtim};
+	const struct stat *parent;
+	struct stat st;
+	int fd;
+
+	/* Last, so that the copies inside did not change the times. */
+	if (fchmod(cp->dfd, e->st->st_mode & 07777) < 0 ||
+	    futimens(cp->dfd, ts) < 0)
+		return -errno;
+	cp->made.len -= sizeof(struct stat);
+	if (e->depth == 0)
+		return 0;
+	parent = (const struct stat *)(cp->made.data + cp->made.len) - 1;
+	fd = openat(cp->dfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_dev != parent->st_dev ||
+	    st.st_ino != parent->st_ino) {
+		close(fd);
+		return -ESTALE; /* the copy was moved under us */
+	}
+	close(cp->dfd);
+	cp->dfd = fd;
+	return 0;
+}
+
+static int copy_one(const struct walk_entry *e, void *userdata)
+{
+	struct copy *cp = userdata;
+
+	switch (e->event) {
+	case WALK_DIR_PRE:
+		return copy_enter(cp, e);
+	case WALK_DIR_POST:
+		return copy_leave(cp, e);
+	case WALK_FILE:
+		if (e->depth == 0)
+			return -ENOTDIR;
+		if (S_ISREG(e->st->st_mode))
+			return copy_reg(e, cp->dfd, &cp->budget);
+		if (S_ISLNK(e->st->st_mode))
+			return copy_link(e, cp->dfd);
+		break;
+	case WALK_OTHER_FS:
+		break;
+	}
+	log_err("%s: not a file, directory or link; refused", e->path);
 	return -EPERM;
 }
 
 int copy_tree(const char *src, const char *dst, unsigned long long max_bytes)
 {
-	unsigned long long budget = max_bytes;
-	struct stat st;
+	struct copy cp = {.dst = dst, .dfd = -1, .budget = max_bytes};
+	int r;
 
 	/* The top may be a link (dkms's source -> /usr/src/m-v). */
-	if (stat(src, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return copy_dir(src, dst, &st, &budget, 0);
+	r = walk_tree(AT_FDCWD, src, WALK_FOLLOW_TOP, copy_one, &cp);
+	if (cp.dfd >= 0)
+		close(cp.dfd);
+	buffer_free(&cp.made);
+	return r;
 }
 
-static int remove_at(int dirfd, const char *name, dev_t dev, unsigned depth)
+static int remove_one(const struct walk_entry *e, void *userdata)
 {
-	struct stat st;
-	int fd, r = 0;
-	DIR *d;
-	struct dirent *e;
+	int r = 0;
 
-	if (depth > 128)
-		return -ELOOP;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-	if (st.st_dev != dev)
+	switch (e->event) {
+	case WALK_DIR_PRE:
+		return 0;
+	case WALK_OTHER_FS:
 		return -EXDEV; /* a mount point: never cross it */
-	fd = openat(dirfd, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
+	case WALK_FILE:
+		r = unlinkat(e->dirfd, e->name, 0);
+		break;
+	case WALK_DIR_POST:
+		r = unlinkat(e->dirfd, e->name, AT_REMOVEDIR);
+		break;
 	}
-	while (r == 0 && (e = readdir(d)))
-		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
-			r = remove_at(fd, e->d_name, dev, depth + 1);
-	closedir(d);
-	if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
-		r = -errno;
-	return r;
+	return r < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int remove_tree(const char *path)
 {
-	struct stat st;
+	int r = walk_tree(AT_FDCWD, path, WALK_SAME_FS, remove_one, NULL);
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return remove_at(AT_FDCWD, path, st.st_dev, 0);
+	return r == -ENOENT ? 0 : r;
 }
 
 int fsync_path(const char *path)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lib/buffer.h"
 #include "lib/util.h"
 
 void strv_free(char **v)
@@ -102,33 +103,31 @@ char *path_join(const char *a, const char *b)
 
 int read_fd(int fd, size_t max_size, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	_cleanup_(freep) char *b = NULL;
+	/* One byte past max_size held proves the file too big. */
+	_cleanup_(buffer_freep) struct buffer b = {
+		.max = max_size < SIZE_MAX - 2 ? max_size + 1 : SIZE_MAX - 1};
+	size_t first = 4096;
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		if ((uintmax_t)st.st_size > max_size)
 			return -EFBIG;
-		cap = (size_t)st.st_size + 1;
+		first = (size_t)st.st_size + 1; /* + 1: to see the end */
 	}
-	b = malloc(cap);
-	if (!b)
-		return -ENOMEM;
 	for (;;) {
+		size_t more = b.cap ? b.cap : first;
 		ssize_t r;
 
-		if (n + 1 >= cap) {
-			char *nb;
-
-			if (cap > max_size + 1)
+		if (b.len == b.cap) {
+			if (b.len >= b.max)
 				return -EFBIG;
-			cap = cap * 2 > max_size + 2 ? max_size + 2 : cap * 2;
-			nb = realloc(b, cap);
-			if (!nb)
-				return -ENOMEM;
-			b = nb;
+			if (more > b.max - b.len)
+				more = b.max - b.len;
+			r = buffer_reserve(&b, more);
+			if (r < 0)
+				return (int)r;
 		}
-		r = read(fd, b + n, cap - n - 1);
+		r = read(fd, b.data + b.len, b.cap - b.len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -136,15 +135,12 @@ int read_fd(int fd, size_t max_size, char **buf, size_t *len)
 		}
 		if (r == 0)
 			break;
-		n += (size_t)r;
-		if (n > max_size)
+		buffer_advance(&b, (size_t)r);
+		if (b.len > max_size)
 			return -EFBIG;
 	}
-	b[n] = '\0';
-	*buf = TAKE_PTR(b);
-	if (len)
-		*len = n;
-	return 0;
+	*buf = buffer_take(&b, len);
+	return *buf ? 0 : -ENOMEM;
 }
 
 int read_file(const char *path, size_t max_size, char **buf, size_t *len)

@@ -29,6 +29,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "lib/buffer.h"
 #include "module/compress.h"
 
 /* Larger than any module; bounds what compress_file() reads. */
@@ -253,56 +254,25 @@ int compress_file(enum compress_kind k, const char *src, const char *dst)
 	return write_file_atomic(dst, out, outlen, st.st_mode & 0777);
 }
 
-/* ---- decompression: streaming into a buffer capped at max + 1 ---- */
+/*
+ * ---- decompression: streaming into a buffer capped at max + 1 ----
+ * The buffer's max is the caller's max + 1: holding that many bytes
+ * proves "too big" without decompressing the rest.
+ */
 
-struct obuf {
-	char *p;
-	size_t len, cap;
-	size_t limit; /* max + 1: holding this many proves "too big" */
-};
-
-/* Make room for more output, doubling; -EFBIG once limit is reached. */
-static int obuf_room(struct obuf *o, size_t hint)
+/* Make room for more output, doubling; -EFBIG once the cap is reached. */
+static int out_room(struct buffer *o, size_t hint)
 {
-	size_t cap;
-	char *np;
+	size_t more;
 
-	if (o->len < o->cap)
+	if (o->data && o->len < o->cap)
 		return 0;
-	if (o->len >= o->limit)
+	if (o->len >= o->max)
 		return -EFBIG;
-	if (o->cap == 0)
-		cap = hint < OBUF_MIN ? OBUF_MIN : hint;
-	else
-		cap = o->cap > o->limit / 2 ? o->limit : o->cap * 2;
-	if (cap > o->limit)
-		cap = o->limit;
-	np = realloc(o->p, cap + 1); /* + 1: the terminating NUL */
-	if (!np)
-		return -ENOMEM;
-	o->p = np;
-	o->cap = cap;
-	return 0;
-}
-
-static int obuf_finish(struct obuf *o, char **out, size_t *outlen)
-{
-	char *np;
-
-	if (o->len >= o->limit)
-		return -EFBIG;
-	if (!o->p) {
-		o->p = malloc(1);
-		if (!o->p)
-			return -ENOMEM;
-	}
-	np = realloc(o->p, o->len + 1);
-	if (np)
-		o->p = np;
-	o->p[o->len] = '\0';
-	*out = TAKE_PTR(o->p);
-	*outlen = o->len;
-	return 0;
+	more = o->cap == 0 ? (hint < OBUF_MIN ? OBUF_MIN : hint) : o->cap;
+	if (more > o->max - o->len)
+		more = o->max - o->len;
+	return buffer_reserve(o, more);
 }
 
 static int zstd_errno(size_t ret)
@@ -317,12 +287,12 @@ static int zstd_errno(size_t ret)
 	}
 }
 
-static int zst_decode(const void *in, size_t inlen, struct obuf *o)
+static int zst_decode(const void *in, size_t inlen, struct buffer *o)
 {
 	_cleanup_(zstd_dctx_freep) ZSTD_DCtx *d = ZSTD_createDCtx();
 	ZSTD_inBuffer ib = {in, inlen, 0};
 	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
-	size_t hint = inlen > o->limit / 4 ? o->limit : inlen * 4;
+	size_t hint = inlen > o->max / 4 ? o->max : inlen * 4;
 
 	if (!d)
 		return -ENOMEM;
@@ -332,22 +302,22 @@ static int zst_decode(const void *in, size_t inlen, struct obuf *o)
 	/* A size in the header is only a claim, but one past the cap can
 	 * be refused at once; one within it sizes the buffer. */
 	if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR) {
-		if (fcs >= o->limit)
+		if (fcs >= o->max)
 			return -EFBIG;
 		hint = (size_t)fcs + 1;
 	}
 	for (;;) {
 		ZSTD_outBuffer ob;
 		size_t ret;
-		int r = obuf_room(o, hint);
+		int r = out_room(o, hint);
 
 		if (r < 0)
 			return r;
-		ob = (ZSTD_outBuffer){o->p + o->len, o->cap - o->len, 0};
+		ob = (ZSTD_outBuffer){o->data + o->len, o->cap - o->len, 0};
 		ret = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(ret))
 			return zstd_errno(ret);
-		o->len += ob.pos;
+		buffer_advance(o, ob.pos);
 		/* 0: a frame ended and is flushed; more input is a next
 		 * frame (garbage there fails as a bad frame header). */
 		if (ret == 0 && ib.pos == ib.size)
@@ -370,10 +340,10 @@ static int lzma_errno(lzma_ret ret)
 	}
 }
 
-static int xz_decode(const void *in, size_t inlen, struct obuf *o)
+static int xz_decode(const void *in, size_t inlen, struct buffer *o)
 {
 	_cleanup_(lzma_endp) lzma_stream s = LZMA_STREAM_INIT;
-	size_t hint = inlen > o->limit / 8 ? o->limit : inlen * 8;
+	size_t hint = inlen > o->max / 8 ? o->max : inlen * 8;
 	lzma_ret ret;
 
 	/* Concatenated streams and stream padding are valid .xz files. */
@@ -384,17 +354,17 @@ static int xz_decode(const void *in, size_t inlen, struct obuf *o)
 	s.avail_in = inlen;
 	for (;;) {
 		size_t room;
-		int r = obuf_room(o, hint);
+		int r = out_room(o, hint);
 
 		if (r < 0)
 			return r;
 		room = o->cap - o->len;
-		s.next_out = (uint8_t *)o->p + o->len;
+		s.next_out = (uint8_t *)o->data + o->len;
 		s.avail_out = room;
 		/* All input is given: LZMA_FINISH makes a truncated stream
 		 * an error (LZMA_BUF_ERROR) rather than a wait for more. */
 		ret = lzma_code(&s, LZMA_FINISH);
-		o->len += room - s.avail_out;
+		buffer_advance(o, room - s.avail_out);
 		if (ret == LZMA_STREAM_END)
 			return 0;
 		if (ret != LZMA_OK)
@@ -423,12 +393,12 @@ static void gz_feed(z_stream *z, const unsigned char **next, size_t *left)
 	*left -= z->avail_in;
 }
 
-static int gz_decode(const void *in, size_t inlen, struct obuf *o)
+static int gz_decode(const void *in, size_t inlen, struct buffer *o)
 {
 	_cleanup_(inflate_endp) z_stream z = {0};
 	const unsigned char *next = in;
 	size_t left = inlen;
-	size_t hint = inlen > o->limit / 4 ? o->limit : inlen * 4;
+	size_t hint = inlen > o->max / 4 ? o->max : inlen * 4;
 	int ret;
 
 	/* windowBits 15 + 16: gzip only; zlib checks CRC32 and ISIZE. */
@@ -436,17 +406,17 @@ static int gz_decode(const void *in, size_t inlen, struct obuf *o)
 		return -ENOMEM;
 	for (;;) {
 		size_t room;
-		int r = obuf_room(o, hint);
+		int r = out_room(o, hint);
 
 		if (r < 0)
 			return r;
 		gz_feed(&z, &next, &left);
 		room = o->cap - o->len;
-		z.next_out = (Bytef *)o->p + o->len;
+		z.next_out = (Bytef *)o->data + o->len;
 		z.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
 		room = z.avail_out;
 		ret = inflate(&z, Z_NO_FLUSH);
-		o->len += room - z.avail_out;
+		buffer_advance(o, room - z.avail_out);
 		if (ret == Z_STREAM_END) {
 			gz_feed(&z, &next, &left);
 			if (z.avail_in == 0)
@@ -470,20 +440,13 @@ static int gz_decode(const void *in, size_t inlen, struct obuf *o)
 int decompress_buffer(enum compress_kind k, const void *in, size_t inlen,
 		      size_t max, char **out, size_t *outlen)
 {
-	struct obuf o = {.limit = max < SIZE_MAX - 2 ? max + 1 : SIZE_MAX - 1};
+	_cleanup_(buffer_freep) struct buffer o = {
+		.max = max < SIZE_MAX - 2 ? max + 1 : SIZE_MAX - 1};
 	int r;
 
 	switch (k) {
 	case COMPRESS_NONE:
-		if (inlen > max)
-			return -EFBIG;
-		o.p = malloc(inlen + 1);
-		if (!o.p)
-			return -ENOMEM;
-		if (inlen)
-			memcpy(o.p, in, inlen);
-		o.len = inlen;
-		r = 0;
+		r = inlen > max ? -EFBIG : buffer_append(&o, in, inlen);
 		break;
 	case COMPRESS_GZ:
 		r = gz_decode(in, inlen, &o);
@@ -497,9 +460,12 @@ int decompress_buffer(enum compress_kind k, const void *in, size_t inlen,
 	default:
 		r = -EINVAL;
 	}
-	if (r == 0)
-		r = obuf_finish(&o, out, outlen);
-	free(o.p);
+	if (r == 0 && o.len >= o.max)
+		r = -EFBIG;
+	if (r == 0) {
+		*out = buffer_take(&o, outlen);
+		r = *out ? 0 : -ENOMEM;
+	}
 	return r;
 }
 

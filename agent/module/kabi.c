@@ -33,6 +33,8 @@
 #include "lib/log.h"
 #include "module/modinfo.h"
 #include "lib/rootfs.h"
+#include "lib/walk.h"
+#include "lib/why.h"
 
 #define SYMVERS_MAX	(64u << 20) /* the largest seen are about 2 MiB */
 #define CONFIG_MAX	(4u << 20)
@@ -55,20 +57,6 @@ struct symvers {
 	struct symvers_entry *syms; /* sorted by name for bsearch */
 	size_t n;
 };
-
-static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
-	_printf_(4, 5);
-static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* A release is used as a path component: no separators, no dot names. */
 static bool kver_valid(const char *kver)
@@ -136,8 +124,8 @@ static int parse_line(char *line, struct symvers_entry *e, char *why,
 
 	for (char *p = line;; p++) {
 		if (nf == ARRAY_SIZE(f))
-			return fail(why, why_len, -EBADMSG,
-				    "line %zu: more than 5 fields", lineno);
+			return why_set(why, why_len, -EBADMSG,
+				       "line %zu: more than 5 fields", lineno);
 		f[nf++] = p;
 		p = strchr(p, '\t');
 		if (!p)
@@ -145,19 +133,19 @@ static int parse_line(char *line, struct symvers_entry *e, char *why,
 		*p = '\0';
 	}
 	if (nf < 4 || nf > 5)
-		return fail(why, why_len, -EBADMSG,
-			    "line %zu: %zu fields, expected 4 or 5", lineno,
-			    nf);
+		return why_set(why, why_len, -EBADMSG,
+			       "line %zu: %zu fields, expected 4 or 5", lineno,
+			       nf);
 	if (parse_crc(f[0], &e->crc) < 0)
-		return fail(why, why_len, -EBADMSG, "line %zu: bad CRC '%.20s'",
-			    lineno, f[0]);
+		return why_set(why, why_len, -EBADMSG,
+			       "line %zu: bad CRC '%.20s'", lineno, f[0]);
 	if (!field_ok(f[1], false) || !field_ok(f[2], false) ||
 	    !startswith(f[3], "EXPORT_") || !field_ok(f[3], false) ||
 	    (nf == 5 && !field_ok(f[4], true)))
-		return fail(why, why_len, -EBADMSG,
-			    "line %zu: malformed symbol, module, export or "
-			    "namespace field",
-			    lineno);
+		return why_set(why, why_len, -EBADMSG,
+			       "line %zu: malformed symbol, module, export or "
+			       "namespace field",
+			       lineno);
 	e->name = f[1];
 	return 0;
 }
@@ -179,10 +167,11 @@ static int sort_unique(struct symvers *s, char *why, size_t why_len)
 	for (size_t i = 0; i < s->n; i++) {
 		if (out && streq(s->syms[out - 1].name, s->syms[i].name)) {
 			if (s->syms[out - 1].crc != s->syms[i].crc)
-				return fail(why, why_len, -EBADMSG,
-					    "symbol '%s' is listed twice with "
-					    "different CRCs",
-					    s->syms[i].name);
+				return why_set(
+					why, why_len, -EBADMSG,
+					"symbol '%s' is listed twice with "
+					"different CRCs",
+					s->syms[i].name);
 			continue;
 		}
 		s->syms[out++] = s->syms[i];
@@ -224,8 +213,8 @@ int symvers_parse(const char *buf, size_t len, struct symvers **out, char *why,
 
 	*out = NULL;
 	if (nul)
-		return fail(why, why_len, -EBADMSG, "NUL byte at offset %zu",
-			    (size_t)(nul - buf));
+		return why_set(why, why_len, -EBADMSG, "NUL byte at offset %zu",
+			       (size_t)(nul - buf));
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->text = malloc(len + 1)))
 		return -ENOMEM;
@@ -287,8 +276,8 @@ static int parse_file(const char *path, const char *buf, size_t len,
 	int r = symvers_parse(buf, len, out, msg, sizeof(msg));
 
 	if (r < 0)
-		return fail(why, why_len, r, "%s: %s", path,
-			    *msg ? msg : strerror(-r));
+		return why_set(why, why_len, r, "%s: %s", path,
+			       *msg ? msg : strerror(-r));
 	return 0;
 }
 
@@ -308,17 +297,17 @@ static int load_boot_symvers(const char *root, const char *kver,
 		return -ENOMEM;
 	r = root_read_file(root, path, SYMVERS_MAX, &gz, &gzlen);
 	if (r == -ENOENT)
-		return fail(why, why_len, r,
-			    "no symbol versions for %s: neither %s nor %s "
-			    "exists",
-			    kver, build_path, path);
+		return why_set(why, why_len, r,
+			       "no symbol versions for %s: neither %s nor %s "
+			       "exists",
+			       kver, build_path, path);
 	if (r < 0)
-		return fail(why, why_len, r, "%s: %s", path, strerror(-r));
+		return why_set(why, why_len, r, "%s: %s", path, strerror(-r));
 	r = decompress_buffer(COMPRESS_GZ, gz, gzlen, SYMVERS_MAX, &text, &len);
 	if (r < 0)
-		return fail(why, why_len, r, "%s: %s", path,
-			    r == -EFBIG ? "larger than 64 MiB uncompressed"
-					: strerror(-r));
+		return why_set(why, why_len, r, "%s: %s", path,
+			       r == -EFBIG ? "larger than 64 MiB uncompressed"
+					   : strerror(-r));
 	return parse_file(path, text, len, out, why, why_len);
 }
 
@@ -332,8 +321,8 @@ int symvers_load(const char *root, const char *kver, struct symvers **out,
 
 	*out = NULL;
 	if (!kver_valid(kver))
-		return fail(why, why_len, -EINVAL,
-			    "invalid kernel release '%s'", kver ? kver : "");
+		return why_set(why, why_len, -EINVAL,
+			       "invalid kernel release '%s'", kver ? kver : "");
 	path = xasprintf("/lib/modules/%s/build/Module.symvers", kver);
 	if (!path)
 		return -ENOMEM;
@@ -341,8 +330,9 @@ int symvers_load(const char *root, const char *kver, struct symvers **out,
 	if (r == -ENOENT || r == -ENOTDIR)
 		return load_boot_symvers(root, kver, path, out, why, why_len);
 	if (r < 0)
-		return fail(why, why_len, r, "%s: %s", path,
-			    r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		return why_set(why, why_len, r, "%s: %s", path,
+			       r == -EFBIG ? "larger than 64 MiB"
+					   : strerror(-r));
 	return parse_file(path, text, len, out, why, why_len);
 }
 
@@ -404,14 +394,14 @@ static int elf_header(struct elf *e, char *why, size_t why_len)
 	uint64_t shentsize;
 
 	if (e->len < SELFMAG || memcmp(h, ELFMAG, SELFMAG) != 0)
-		return fail(why, why_len, -EBADMSG, "not an ELF file");
+		return why_set(why, why_len, -EBADMSG, "not an ELF file");
 	if (e->len < sizeof(Elf64_Ehdr) || h[EI_CLASS] != ELFCLASS64 ||
 	    h[EI_DATA] != ELFDATA2LSB ||
 	    FIELD(h, Elf64_Ehdr, e_machine) != EM_X86_64)
-		return fail(why, why_len, -EBADMSG, "not an x86_64 module");
+		return why_set(why, why_len, -EBADMSG, "not an x86_64 module");
 	if (FIELD(h, Elf64_Ehdr, e_type) != ET_REL)
-		return fail(why, why_len, -EBADMSG,
-			    "not a module: not a relocatable object");
+		return why_set(why, why_len, -EBADMSG,
+			       "not a module: not a relocatable object");
 	shentsize = FIELD(h, Elf64_Ehdr, e_shentsize);
 	e->shoff = FIELD(h, Elf64_Ehdr, e_shoff);
 	e->shnum = FIELD(h, Elf64_Ehdr, e_shnum);
@@ -419,8 +409,8 @@ static int elf_header(struct elf *e, char *why, size_t why_len)
 	if (shentsize != sizeof(Elf64_Shdr) || e->shnum == 0 ||
 	    e->shoff > e->len ||
 	    (uint64_t)e->shnum * sizeof(Elf64_Shdr) > e->len - e->shoff)
-		return fail(why, why_len, -EBADMSG,
-			    "section headers out of bounds");
+		return why_set(why, why_len, -EBADMSG,
+			       "section headers out of bounds");
 	return 0;
 }
 
@@ -442,21 +432,22 @@ static int elf_open(struct elf *e, const void *buf, size_t len, char *why,
 	if (shstrndx == SHN_UNDEF || shstrndx >= e->shnum ||
 	    section_bytes(e, shstrndx, &sec) < 0 || sec.size == 0 ||
 	    sec.data[sec.size - 1] != '\0')
-		return fail(why, why_len, -EBADMSG, "bad section name table");
+		return why_set(why, why_len, -EBADMSG,
+			       "bad section name table");
 	e->names = (const char *)sec.data;
 	e->names_len = sec.size;
 	for (unsigned i = 1; i < e->shnum; i++) {
 		const unsigned char *sh = shdr(e, i);
 
 		if (FIELD(sh, Elf64_Shdr, sh_name) >= e->names_len)
-			return fail(why, why_len, -EBADMSG,
-				    "section %u has a bad name", i);
+			return why_set(why, why_len, -EBADMSG,
+				       "section %u has a bad name", i);
 		if (FIELD(sh, Elf64_Shdr, sh_type) == SHT_NULL)
 			continue;
 		r = section_bytes(e, i, &sec);
 		if (r == -EBADMSG)
-			return fail(why, why_len, r,
-				    "section %u is out of bounds", i);
+			return why_set(why, why_len, r,
+				       "section %u is out of bounds", i);
 	}
 	return 0;
 }
@@ -507,15 +498,16 @@ static int module_vermagic(const struct elf *e, const char **vermagic,
 	int r = elf_find(e, ".modinfo", &info);
 
 	if (r == -ENOENT)
-		return fail(why, why_len, -EBADMSG,
-			    "not a module: no .modinfo section");
+		return why_set(why, why_len, -EBADMSG,
+			       "not a module: no .modinfo section");
 	if (r < 0)
-		return fail(why, why_len, r, "bad .modinfo section");
+		return why_set(why, why_len, r, "bad .modinfo section");
 	r = modinfo_value(&info, "vermagic", vermagic);
 	if (r == -ENOENT)
-		return fail(why, why_len, -EPERM, "the module has no vermagic");
+		return why_set(why, why_len, -EPERM,
+			       "the module has no vermagic");
 	if (r < 0)
-		return fail(why, why_len, r, "unterminated vermagic");
+		return why_set(why, why_len, r, "unterminated vermagic");
 	return 0;
 }
 
@@ -527,16 +519,16 @@ static int versions_valid(const struct elf_section *v, char *why,
 			  size_t why_len)
 {
 	if (v->size % MODVERSION_SIZE)
-		return fail(why, why_len, -EBADMSG,
-			    "__versions is %zu bytes, not a multiple of %u",
-			    v->size, MODVERSION_SIZE);
+		return why_set(why, why_len, -EBADMSG,
+			       "__versions is %zu bytes, not a multiple of %u",
+			       v->size, MODVERSION_SIZE);
 	for (size_t off = 0; off < v->size; off += MODVERSION_SIZE) {
 		const unsigned char *name = v->data + off + 8;
 
 		if (!memchr(name, '\0', MODVERSION_NAME) || !*name)
-			return fail(why, why_len, -EBADMSG,
-				    "__versions entry %zu has a bad name",
-				    off / MODVERSION_SIZE);
+			return why_set(why, why_len, -EBADMSG,
+				       "__versions entry %zu has a bad name",
+				       off / MODVERSION_SIZE);
 	}
 	return 0;
 }
@@ -547,9 +539,9 @@ static int vermagic_flags_match(const char *module, const char *target,
 {
 	if (streq(module + strcspn(module, " "), target + strcspn(target, " ")))
 		return 0;
-	return fail(why, why_len, -EPERM,
-		    "vermagic flags differ: '%s' in the module, '%s' in %s",
-		    module, target, kver);
+	return why_set(why, why_len, -EPERM,
+		       "vermagic flags differ: '%s' in the module, '%s' in %s",
+		       module, target, kver);
 }
 
 static bool in_strv(char *const *v, const char *name)
@@ -574,13 +566,15 @@ static int versions_match(const struct elf_section *v, const struct symvers *s,
 		if (in_strv(own, name))
 			continue;
 		if (symvers_crc(s, name, &want) < 0)
-			return fail(why, why_len, -EPERM,
-				    "'%s' is not exported by %s", name, kver);
+			return why_set(why, why_len, -EPERM,
+				       "'%s' is not exported by %s", name,
+				       kver);
 		if (crc != want)
-			return fail(why, why_len, -EPERM,
-				    "symbol '%s': CRC 0x%08llx in the module, "
-				    "0x%08llx in %s's Module.symvers",
-				    name, crc, want, kver);
+			return why_set(
+				why, why_len, -EPERM,
+				"symbol '%s': CRC 0x%08llx in the module, "
+				"0x%08llx in %s's Module.symvers",
+				name, crc, want, kver);
 	}
 	return 0;
 }
@@ -630,7 +624,7 @@ int kabi_check_with(const void *module, size_t len, const struct symvers *s,
 	int r;
 
 	if (!module || !s || !target_vermagic)
-		return fail(why, why_len, -EINVAL, "invalid argument");
+		return why_set(why, why_len, -EINVAL, "invalid argument");
 	if (!vermagic_release(target_vermagic, kver, sizeof(kver)))
 		snprintf(kver, sizeof(kver), "the target kernel");
 	r = elf_open(&e, module, len, why, why_len);
@@ -641,10 +635,10 @@ int kabi_check_with(const void *module, size_t len, const struct symvers *s,
 		return r;
 	r = elf_find(&e, "__versions", &vers);
 	if (r == -ENOENT)
-		return fail(why, why_len, -EPERM,
-			    "no symbol versions: reuse needs modversions");
+		return why_set(why, why_len, -EPERM,
+			       "no symbol versions: reuse needs modversions");
 	if (r < 0)
-		return fail(why, why_len, r, "bad __versions section");
+		return why_set(why, why_len, r, "bad __versions section");
 	r = versions_valid(&vers, why, why_len);
 	if (r < 0)
 		return r;
@@ -694,67 +688,38 @@ static char *file_vermagic(int dfd, const char *name)
 	return kabi_module_vermagic(mod, len);
 }
 
-static unsigned char entry_type(DIR *d, const struct dirent *de)
-{
-	struct stat st;
-
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type;
-	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return DT_UNKNOWN;
-	return S_ISDIR(st.st_mode)   ? DT_DIR
-	       : S_ISREG(st.st_mode) ? DT_REG
-				     : DT_UNKNOWN;
-}
+struct tree_search {
+	unsigned tries;
+	char *vermagic;
+};
 
 /* Any module will do (they all carry the same vermagic); a few that
  * fail to parse are skipped before giving up on the tree. */
-static char *tree_vermagic(int dfd, unsigned depth, unsigned *tries)
+static int tree_vermagic(const struct walk_entry *e, void *userdata)
 {
-	_cleanup_(closedirp) DIR *d = fdopendir(dfd);
-	struct dirent *de;
+	struct tree_search *ts = userdata;
 
-	if (!d) {
-		close(dfd);
-		return NULL;
-	}
-	while (*tries && (de = readdir(d))) {
-		unsigned char type = entry_type(d, de);
-		char *v = NULL;
-		int sub;
-
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		if (type == DT_DIR && depth < TREE_MAX_DEPTH) {
-			sub = openat(dirfd(d), de->d_name,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					     O_CLOEXEC);
-			if (sub >= 0)
-				v = tree_vermagic(sub, depth + 1, tries);
-		} else if (type == DT_REG && is_module_name(de->d_name)) {
-			v = file_vermagic(dirfd(d), de->d_name);
-			if (!v)
-				(*tries)--;
-		}
-		if (v)
-			return v;
-	}
-	return NULL;
+	if (e->event == WALK_DIR_PRE && e->depth > TREE_MAX_DEPTH)
+		return WALK_SKIP;
+	if (e->event != WALK_FILE || !S_ISREG(e->st->st_mode) ||
+	    !is_module_name(e->name))
+		return 0;
+	ts->vermagic = file_vermagic(e->dirfd, e->name);
+	if (ts->vermagic || --ts->tries == 0)
+		return WALK_STOP;
+	return 0;
 }
 
 static char *intree_vermagic(const char *root, const char *kver)
 {
 	_cleanup_(freep) char *path = xasprintf("/lib/modules/%s/kernel", kver);
 	_cleanup_(freep) char *host = NULL;
-	unsigned tries = TREE_MAX_TRIES;
-	int fd;
+	struct tree_search ts = {.tries = TREE_MAX_TRIES};
 
 	if (!path || root_path(root, path, &host) < 0)
 		return NULL;
-	fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	return tree_vermagic(fd, 0, &tries);
+	walk_tree(AT_FDCWD, host, WALK_FOLLOW_TOP, tree_vermagic, &ts);
+	return ts.vermagic;
 }
 
 /* The options include/linux/vermagic.h looks at. */

@@ -488,7 +488,7 @@ static void test_refusals_odd_buffers(void **state)
 	assert_int_equal(manifest_parse(good, 5, &m, why, 0), -EBADMSG);
 	assert_int_equal(why[0], 'x');
 	assert_int_equal(manifest_parse(good, 5, &m, why, 8), -EBADMSG);
-	assert_string_equal(why, "line 1:");
+	assert_string_equal(why, "line..."); /* lib/why marks the cut */
 }
 
 /* A manifest with n modules "m0".."m<n-1>" and the given signer. */
