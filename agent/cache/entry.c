@@ -183,9 +183,10 @@ static int open_modules(struct cache_entry *e, const struct cache_opts *o,
 	return 0;
 }
 
-int cache_entry_open(const struct dkb_ctx *c, const struct cache_opts *o,
-		     const char *m, const char *v, const char *k, const char *a,
-		     struct cache_entry *e, char *why, size_t wl)
+static int entry_open_once(const struct dkb_ctx *c, const struct cache_opts *o,
+			   const char *m, const char *v, const char *k,
+			   const char *a, struct cache_entry *e, char *why,
+			   size_t wl)
 {
 	const char *parts[] = {m, v, k, a};
 	int r;
@@ -217,6 +218,29 @@ int cache_entry_open(const struct dkb_ctx *c, const struct cache_opts *o,
 			      S_ISREG(st.st_mode);
 	}
 	return r;
+}
+
+/*
+ * A concurrent add swaps a new entry into place and then removes the old
+ * directory, which may be the one just opened: its files vanish between
+ * the MANIFEST and the modules.  That is a replaced entry, not a broken
+ * one, so open it again; an entry that really lacks a file fails every
+ * time and is reported.
+ */
+#define OPEN_TRIES 4
+
+int cache_entry_open(const struct dkb_ctx *c, const struct cache_opts *o,
+		     const char *m, const char *v, const char *k, const char *a,
+		     struct cache_entry *e, char *why, size_t wl)
+{
+	int r;
+
+	for (int i = 1;; i++) {
+		r = entry_open_once(c, o, m, v, k, a, e, why, wl);
+		if (r != -ENOENT || e->dirfd < 0 || i == OPEN_TRIES)
+			return r;
+		cache_entry_close(e);
+	}
 }
 
 void cache_sha256_hex(const void *buf, size_t len, char out[65])
