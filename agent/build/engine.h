@@ -17,16 +17,21 @@ struct engine_opts {
 	const char *module, *version; /* module NULL: --all */
 	const char *kernel, *arch;
 	unsigned jobs;	     /* total make jobs; 0: nproc */
-	unsigned timeout_ms; /* per package; 0: none */
+	unsigned timeout_ms; /* per package, all its steps; 0: none */
 	bool force;
+	/* Run the packages' PRE_INSTALL, POST_INSTALL and POST_REMOVE (as
+	 * root, as dkms does).  Off unless asked for: `install` and
+	 * `uninstall` turn it on for dkms parity, the boot agent does not. */
+	bool run_scripts;
 	const char *workdir;
 	bool json;
 };
 
 /* Exit codes (docs/dkms-boot.8). */
 enum {
-	ENGINE_EXIT_FAILED = 4,	   /* at least one package failed */
-	ENGINE_EXIT_TIMEOUT = 5,   /* ... of which one by the time limit */
+	ENGINE_EXIT_FAILED = 4,	 /* at least one package failed */
+	ENGINE_EXIT_TIMEOUT = 5, /* ... of which one by the time limit */
+	ENGINE_DEFAULT_TIMEOUT_S = 1800, /* --timeout when not given */
 	ENGINE_EXIT_EXCLUDED = 77, /* the one package asked for is excluded */
 };
 
