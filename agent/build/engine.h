@@ -27,11 +27,13 @@ struct engine_opts {
 	bool json;
 };
 
+/* --timeout when not given: package code never runs unlimited. */
+#define ENGINE_DEFAULT_TIMEOUT_S 1800
+
 /* Exit codes (docs/dkms-boot.8). */
 enum {
-	ENGINE_EXIT_FAILED = 4,	 /* at least one package failed */
-	ENGINE_EXIT_TIMEOUT = 5, /* ... of which one by the time limit */
-	ENGINE_DEFAULT_TIMEOUT_S = 1800, /* --timeout when not given */
+	ENGINE_EXIT_FAILED = 4,	   /* at least one package failed */
+	ENGINE_EXIT_TIMEOUT = 5,   /* ... of which one by the time limit */
 	ENGINE_EXIT_EXCLUDED = 77, /* the one package asked for is excluded */
 };
 

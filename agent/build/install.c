@@ -566,8 +566,11 @@ int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 			    "uninstalled, but an original module could not "
 			    "be restored; it stays in %s",
 			    od);
-	if (r == 0 && active && root_path(c->root, od, &hod) == 0)
-		remove_tree(hod);
+	if (r == 0 && active && root_path(c->root, od, &hod) == 0 &&
+	    access(hod, F_OK) == 0 && remove_tree(hod) == 0 &&
+	    fsync_parent_dir(hod) < 0)
+		r = set_res(&x, INSTALL_FAILED, "cannot fsync the parent of %s",
+			    od);
 	if (r == 0)
 		set_res(&x, active ? INSTALL_DONE : INSTALL_NOT_INSTALLED,
 			active ? "uninstalled"
