@@ -5,7 +5,9 @@
  * in the sandbox; everything else is done here, in-process.
  */
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -19,6 +21,11 @@
 #include "build/sign.h"
 
 #define SOURCE_MAX_BYTES (2ULL << 30)
+/* What the engine reads back of one built module. */
+#define MODULE_MAX_BYTES (1ULL << 30)
+/* A hidden tree directory with no lock inside is some run's, between
+ * two steps, for a moment; one this old was left by a crash. */
+#define HIDDEN_STALE_S (60 * 60)
 
 struct bctx {
 	struct dkb_ctx *c;
@@ -28,6 +35,7 @@ struct bctx {
 	enum compress_kind ck;
 	struct sign_plan sign;
 	char *work, *build_host, *log;
+	int work_lock; /* flock on <work>/.lock: this run is alive */
 	char *build_inroot, *base_inroot;
 	unsigned long long deadline;
 	char *cc; /* CC for make, from the headers' .kernelvariables */
@@ -67,15 +75,20 @@ char *build_make_command(const char *make_command, unsigned jobs,
 			 make_command + 4);
 }
 
-static unsigned remaining_ms(const struct bctx *b)
+unsigned deadline_remaining_ms(unsigned long long deadline_ns)
 {
 	unsigned long long now = now_ns();
 
-	if (!b->deadline)
+	if (!deadline_ns)
 		return 0;
-	if (now >= b->deadline)
+	if (now >= deadline_ns)
 		return 1;
-	return (unsigned)((b->deadline - now) / 1000000ULL) + 1;
+	return (unsigned)((deadline_ns - now) / 1000000ULL) + 1;
+}
+
+static unsigned remaining_ms(const struct bctx *b)
+{
+	return deadline_remaining_ms(b->deadline);
 }
 
 static char *const step_env_base[] = {
@@ -187,6 +200,71 @@ static int prepare(struct bctx *b)
 	return 0;
 }
 
+/*
+ * Every private directory (a work dir, a hidden tree entry being
+ * assembled) holds a .lock that its run keeps flock()ed for its life.
+ * Another run may be live at the same time, so a directory is left over
+ * from a crash only when that lock can be taken.
+ */
+static int lock_dir(const char *dir, int *ret_fd)
+{
+	_cleanup_(freep) char *p = path_join(dir, ".lock");
+	_cleanup_(closep) int fd = -1;
+
+	if (!p)
+		return -ENOMEM;
+	fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/*
+ * Remove <base>/<name> when no live run holds it: its .lock can be
+ * locked, or (max_age_s) there is none and it is that old.  The lock is
+ * held while removing, so two cleaners never race on one directory.
+ */
+static void remove_if_stale(int base_fd, const char *base, const char *name,
+			    long max_age_s)
+{
+	_cleanup_(freep) char *path = path_join(base, name);
+	_cleanup_(freep) char *lock = path ? path_join(name, ".lock") : NULL;
+	_cleanup_(closep) int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!lock || fstatat(base_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return;
+	fd = openat(base_fd, lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT || max_age_s <= 0 ||
+		    time(NULL) - st.st_mtime < max_age_s)
+			return;
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		return; /* live */
+	}
+	r = remove_tree(path);
+	if (r < 0)
+		log_warn("cannot remove %s, left by an earlier run: %s", path,
+			 strerror(-r));
+	else
+		log_info("removed %s, left by an earlier run", path);
+}
+
+/* Remove the stale entries of base whose names match pattern. */
+static void clean_stale(const char *base, const char *pattern, long max_age_s)
+{
+	_cleanup_(closedirp) DIR *d = opendir(base);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (!streq(e->d_name, ".") && !streq(e->d_name, "..") &&
+		    fnmatch(pattern, e->d_name, FNM_PERIOD) == 0)
+			remove_if_stale(dirfd(d), base, e->d_name, max_age_s);
+}
+
 static char *default_workdir(void)
 {
 	if (on_tmpfs("/run") && make_dirs("/run/dkms-boot", 0700) == 0)
@@ -209,6 +287,9 @@ static int workspace(struct bctx *b)
 
 	if (!dir || !src)
 		return set_result(b, BUILD_ERROR, "no work directory");
+	/* Work dirs are <m>-<v>-<kver>.XXXXXX (mkdtemp below); one without
+	 * a .lock is a failed build's kept log, never removed. */
+	clean_stale(dir, "*.??????", 0);
 	b->work = xasprintf("%s/%s-%s-%s.XXXXXX", dir, q->module, q->version,
 			    q->kernel);
 	if (!b->work || !mkdtemp(b->work)) {
@@ -218,6 +299,10 @@ static int workspace(struct bctx *b)
 				  "cannot create a work directory in %s: %m",
 				  dir);
 	}
+	r = lock_dir(b->work, &b->work_lock);
+	if (r < 0)
+		return set_result(b, BUILD_ERROR, "cannot lock %s: %s", b->work,
+				  strerror(-r));
 	b->build_host = path_join(b->work, "build");
 	b->log = path_join(b->work, "make.log");
 	b->build_inroot = xasprintf("%s/%s/%s/build", b->c->dkms_tree,
@@ -374,6 +459,46 @@ static char *kernelvariables_cc(struct bctx *b)
 	return *buf ? strdup(buf + strspn(buf, " ")) : NULL;
 }
 
+/*
+ * Open module i where the build left it.  The build controls that
+ * directory: a link anywhere on the way (the .ko, BUILT_MODULE_LOCATION)
+ * could make root copy any file of the host into the tree, so nothing
+ * is followed and nothing outside the build directory is reached.
+ */
+static int open_built(struct bctx *b, size_t i, int *ret_fd)
+{
+	const struct dkms_module_entry *e = &b->conf.mods[i];
+	_cleanup_(freep) char *rel =
+		xasprintf("%s%s.ko", e->built_location, e->built_name);
+	_cleanup_(closep) int dfd = -1;
+	struct stat st;
+	int fd;
+
+	if (!rel)
+		return set_result(b, BUILD_ERROR, "out of memory");
+	dfd = open(b->build_host,
+		   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return set_result(b, BUILD_ERROR, "cannot open %s: %m",
+				  b->build_host);
+	/* O_NONBLOCK: a FIFO must not hang us. */
+	fd = open_beneath(dfd, rel + strspn(rel, "/"), O_RDONLY | O_NONBLOCK);
+	if (fd == -ENOENT)
+		return set_result(b, BUILD_FAILED,
+				  "make succeeded but %s was not built", rel);
+	if (fd < 0)
+		return set_result(b, BUILD_FAILED, "refused to collect %s: %s",
+				  rel, open_beneath_strerror(fd));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return set_result(b, BUILD_FAILED,
+				  "refused to collect %s: not a regular file",
+				  rel);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 static int run_make(struct bctx *b)
 {
 	_cleanup_(freep) char *cmd = NULL;
@@ -401,39 +526,45 @@ static int run_make(struct bctx *b)
 	r = run_step(b, cmd, NULL, false, b->cc);
 	if (r != 0)
 		return step_failed(b, r, "make");
+	/* Checked before strip and sign-file (root) touch them. */
 	for (size_t i = 0; i < b->conf.n_mods; i++) {
-		const struct dkms_module_entry *e = &b->conf.mods[i];
-		_cleanup_(freep) char *ko =
-			xasprintf("%s/%s%s.ko", b->build_host,
-				  e->built_location, e->built_name);
-		struct stat st;
+		_cleanup_(closep) int fd = -1;
 
-		if (!ko || lstat(ko, &st) < 0 || !S_ISREG(st.st_mode))
-			return set_result(
-				b, BUILD_FAILED,
-				"make succeeded but %s%s.ko was not built",
-				e->built_location, e->built_name);
+		r = open_built(b, i, &fd);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
-/* Compress one (stripped, signed) module into the tree's module/. */
-static int finish_module(struct bctx *b, const struct dkms_module_entry *e,
-			 const char *module_dir)
+/*
+ * Compress one (stripped, signed) module into the tree's module/: read
+ * beneath the build directory into a private copy that is root's and
+ * 0644, whatever owner and mode (0666, 4777) the build gave it, since
+ * the tree's copy and the installed one take that mode.
+ */
+static int finish_module(struct bctx *b, size_t i, const char *module_dir)
 {
-	_cleanup_(freep) char *rel =
-		xasprintf("%s%s.ko", e->built_location, e->built_name);
-	_cleanup_(freep) char *host = NULL, *dst = NULL;
+	const struct dkms_module_entry *e = &b->conf.mods[i];
+	_cleanup_(freep) char *priv = NULL, *dst = NULL, *buf = NULL;
+	_cleanup_(closep) int fd = -1;
+	size_t len = 0;
 	int r;
 
-	if (!rel)
-		return -ENOMEM;
-	host = path_join(b->build_host, rel);
+	priv = xasprintf("%s/collected-%zu.ko", b->work, i);
 	dst = xasprintf("%s/%s.ko%s", module_dir, e->dest_name,
 			compress_suffix(b->ck));
-	if (!host || !dst)
-		return -ENOMEM;
-	r = compress_file(b->ck, host, dst);
+	if (!priv || !dst)
+		return set_result(b, BUILD_ERROR, "out of memory");
+	r = open_built(b, i, &fd);
+	if (r < 0)
+		return r;
+	r = read_fd(fd, MODULE_MAX_BYTES, &buf, &len);
+	if (r == 0)
+		r = write_file_atomic(priv, buf, len, 0644);
+	if (r == 0)
+		r = compress_file(b->ck, priv, dst);
+	unlink(priv);
 	if (r < 0)
 		return set_result(b, BUILD_ERROR, "cannot write %s: %s", dst,
 				  strerror(-r));
@@ -497,18 +628,26 @@ static int strip_and_sign(struct bctx *b)
 }
 
 /* Put dir (a complete <kver>/<arch> tree entry) in place of the base dir
- * in one step: rename when there is none, swap when rebuilding. */
+ * in one step: rename when there is none, swap when rebuilding; then
+ * fsync the directory, or the step may not survive a power cut. */
 static int swap_into_place(const char *tmp, const char *final)
 {
+	_cleanup_(closep) int lock = -1;
 	struct stat st;
 	int r;
 
 	if (lstat(final, &st) < 0)
-		return rename(tmp, final) < 0 ? -errno : 0;
+		return rename_durable(tmp, final);
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) < 0)
 		return -errno;
-	r = remove_tree(tmp); /* now the old build */
-	return r;
+	r = fsync_parent_dir(final);
+	if (r < 0)
+		return r;
+	/* tmp is now the old build: locked while it goes, so that a crash
+	 * here leaves it to the next run's cleaning, not to a live run. */
+	(void)lock_dir(tmp, &lock);
+	r = remove_tree(tmp);
+	return r < 0 ? r : fsync_parent_dir(tmp);
 }
 
 /* The dkms tree's <kver>/<arch>: log/make.log, log/.config, module/.
@@ -518,7 +657,8 @@ static int write_tree(struct bctx *b)
 {
 	_cleanup_(freep) char *final = NULL, *kdir = NULL, *tmp = NULL;
 	_cleanup_(freep) char *logd = NULL, *modd = NULL, *cfg = NULL,
-			      *cfg_host = NULL;
+			      *cfg_host = NULL, *lockp = NULL;
+	_cleanup_(closep) int lock = -1;
 	int r;
 
 	r = root_path(b->c->root, b->base_inroot, &final);
@@ -530,10 +670,20 @@ static int write_tree(struct bctx *b)
 		return -ENOMEM;
 	*strrchr(kdir, '/') = '\0';
 	tmp = xasprintf("%s/.%s.dkms-boot.XXXXXX", kdir, b->q->arch);
-	if (!tmp || make_dirs(kdir, 0755) < 0 || !mkdtemp(tmp))
+	if (!tmp || make_dirs_durable(kdir, 0755) < 0)
 		return set_result(b, BUILD_ERROR, "cannot write to %s: %m",
 				  kdir);
-	chmod(tmp, 0755);
+	clean_stale(kdir, ".*.dkms-boot.??????", HIDDEN_STALE_S);
+	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
+		return set_result(b, BUILD_ERROR, "cannot write to %s: %m",
+				  kdir);
+	lockp = path_join(tmp, ".lock");
+	r = lockp ? lock_dir(tmp, &lock) : -ENOMEM;
+	if (r < 0) {
+		remove_tree(tmp);
+		return set_result(b, BUILD_ERROR, "cannot lock %s: %s", tmp,
+				  strerror(-r));
+	}
 	logd = path_join(tmp, "log");
 	modd = path_join(tmp, "module");
 	r = logd && modd ? 0 : -ENOMEM;
@@ -549,21 +699,26 @@ static int write_tree(struct bctx *b)
 	if (r == 0)
 		r = strip_and_sign(b);
 	for (size_t i = 0; r == 0 && i < b->conf.n_mods; i++)
-		r = finish_module(b, &b->conf.mods[i], modd);
+		r = finish_module(b, i, modd);
 	if (r == 0) {
 		_cleanup_(freep) char *ml = path_join(logd, "make.log");
 
 		r = ml ? copy_file_atomic(b->log, ml) : -ENOMEM;
 	}
-	if (r == 0 && (fsync_path(modd) < 0 || fsync_path(logd) < 0 ||
-		       fsync_path(tmp) < 0))
-		r = -EIO;
+	/* The lock file is no part of the tree entry; the lock itself
+	 * stays held (the fd) until the entry is in place. */
+	if (r == 0 && unlink(lockp) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fsync_path(modd);
+	if (r == 0)
+		r = fsync_path(logd);
+	if (r == 0)
+		r = fsync_path(tmp);
 	if (r == 0)
 		r = swap_into_place(tmp, final);
-	if (r == 0) {
-		(void)fsync_path(kdir);
+	if (r == 0)
 		return 0;
-	}
 	remove_tree(tmp);
 	if (b->res->status == BUILD_DONE)
 		set_result(b, BUILD_ERROR, "cannot write %s: %s",
@@ -604,10 +759,21 @@ static void bctx_free(struct bctx *b)
 {
 	/* Keep nothing, except a failed build's log when it could not be
 	 * copied to the tree (keep_log() then cleared work[0]). */
-	if (b->work && b->work[0])
+	if (b->work && b->work[0]) {
 		remove_tree(b->work);
-	else if (b->build_host)
+	} else if (b->build_host) {
+		_cleanup_(freep) char *lock = strdup(b->log);
+
 		remove_tree(b->build_host);
+		/* A kept log is no stale work: no lock, never cleaned.  The
+		 * log is <work>/make.log; the lock <work>/.lock. */
+		if (lock && strrchr(lock, '/')) {
+			strcpy(strrchr(lock, '/') + 1, ".lock");
+			unlink(lock);
+		}
+	}
+	if (b->work_lock >= 0)
+		close(b->work_lock);
 	free(b->work);
 	free(b->build_host);
 	free(b->log);
@@ -656,11 +822,12 @@ static int do_build(struct bctx *b)
 int build_package(struct dkb_ctx *c, const struct build_req *q,
 		  struct build_result *res)
 {
-	struct bctx b = {.c = c, .q = q, .res = res};
+	struct bctx b = {.c = c, .q = q, .res = res, .work_lock = -1};
 	int r;
 
 	*res = (struct build_result){.status = BUILD_DONE};
-	if (q->timeout_ms)
+	b.deadline = q->deadline_ns;
+	if (!b.deadline && q->timeout_ms)
 		b.deadline = now_ns() +
 			     (unsigned long long)q->timeout_ms * 1000000ULL;
 	r = do_build(&b);

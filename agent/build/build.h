@@ -30,6 +30,9 @@ struct build_req {
 	const char *module, *version, *kernel, *arch;
 	unsigned jobs;	     /* make -j for this build; 0: nproc */
 	unsigned timeout_ms; /* the whole package; 0: none */
+	/* When set, the package's end (now_ns() clock), shared with its
+	 * install; overrides timeout_ms. */
+	unsigned long long deadline_ns;
 	bool force; /* rebuild even when built (swapped in atomically) */
 	const char
 		*workdir; /* host dir for private build dirs; NULL: default */
@@ -46,6 +49,10 @@ void build_result_free(struct build_result *r);
 
 int build_package(struct dkb_ctx *c, const struct build_req *q,
 		  struct build_result *res);
+
+/* What is left of a deadline (now_ns() clock) for a sandbox_opts
+ * timeout_ms: 0 (none) for no deadline, at least 1 once it passed. */
+unsigned deadline_remaining_ms(unsigned long long deadline_ns);
 
 /* The make command dkms runs: a leading "make" becomes
  * "make -j<jobs> KERNELRELEASE=<kver>" (bash's ${cmd/#make/...}). */

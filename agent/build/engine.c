@@ -134,14 +134,36 @@ static void report(int fd, enum job_state s, bool timed_out, bool changed,
 	dprintf(fd, "%d %d %d %s", (int)s, timed_out, changed, msg ? msg : "");
 }
 
+/* One deadline per package: patch, PRE_BUILD, make, strip, sign,
+ * POST_BUILD and the install scripts share it, none gets a fresh one. */
+static unsigned long long package_deadline(const struct engine_opts *o)
+{
+	return o->timeout_ms ? now_ns() + (unsigned long long)o->timeout_ms *
+						  1000000ULL
+			     : 0;
+}
+
 static void worker(struct engine *e, struct job *j, int fd)
 {
 	const struct engine_opts *o = e->o;
-	struct build_req bq = {j->module, j->version, o->kernel,
-			       o->arch,	  j->jobs,    o->timeout_ms,
-			       o->force,  o->workdir, 0};
-	struct install_req iq = {j->module, j->version, o->kernel,
-				 o->arch,   o->force,	o->timeout_ms};
+	unsigned long long deadline = package_deadline(o);
+	struct build_req bq = {.module = j->module,
+			       .version = j->version,
+			       .kernel = o->kernel,
+			       .arch = o->arch,
+			       .jobs = j->jobs,
+			       .timeout_ms = o->timeout_ms,
+			       .deadline_ns = deadline,
+			       .force = o->force,
+			       .workdir = o->workdir};
+	struct install_req iq = {.module = j->module,
+				 .version = j->version,
+				 .kernel = o->kernel,
+				 .arch = o->arch,
+				 .force = o->force,
+				 .timeout_ms = o->timeout_ms,
+				 .deadline_ns = deadline,
+				 .run_scripts = o->run_scripts};
 	struct build_result br = {0};
 	struct install_result ir = {0};
 	int r = build_package(e->c, &bq, &br);
@@ -157,7 +179,7 @@ static void worker(struct engine *e, struct job *j, int fd)
 	/* A forced rebuild is installed over what was there. */
 	iq.force = o->force;
 	r = install_package(e->c, &iq, &ir);
-	report(fd, r < 0 ? JOB_FAIL : JOB_OK, false,
+	report(fd, r < 0 ? JOB_FAIL : JOB_OK, ir.status == INSTALL_TIMEOUT,
 	       r == 0 && ir.status == INSTALL_DONE, ir.message);
 	build_result_free(&br);
 	install_result_free(&ir);
@@ -369,18 +391,37 @@ static int run_uninstall(struct engine *e)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		struct job *j = &e->j[i];
-		struct install_req q = {j->module,    j->version,
-					e->o->kernel, e->o->arch,
-					e->o->force,  e->o->timeout_ms};
+		struct install_req q = {.module = j->module,
+					.version = j->version,
+					.kernel = e->o->kernel,
+					.arch = e->o->arch,
+					.force = e->o->force,
+					.timeout_ms = e->o->timeout_ms,
+					.deadline_ns = package_deadline(e->o),
+					.run_scripts = e->o->run_scripts};
 		struct install_result ir = {0};
 		int r = uninstall_package(e->c, &q, &ir);
 
 		j->state = r < 0 ? JOB_FAIL : JOB_OK;
+		j->timed_out = ir.status == INSTALL_TIMEOUT;
 		j->changed = r == 0 && ir.status == INSTALL_DONE;
 		j->message = TAKE_PTR(ir.message);
 		install_result_free(&ir);
 	}
 	return 0;
+}
+
+/* A message may hold dkms's lines (its errors span several): the log
+ * keeps one line per message, so each line is logged, none cut. */
+static void log_lines(enum log_level level, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		if (n)
+			log_msg(level, "%.*s", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
 }
 
 /* The jobs' outcomes, handed over to the caller. */
@@ -400,6 +441,9 @@ static int results(struct engine *e, struct engine_result *res)
 	for (size_t i = 0; i < e->n; i++) {
 		struct job *j = &e->j[i];
 
+		if (j->state == JOB_FAIL)
+			log_lines(LOG_LEVEL_ERR,
+				  j->message ? j->message : j->module);
 		res->p[i] = (struct engine_pkg){
 			.module = TAKE_PTR(j->module),
 			.version = TAKE_PTR(j->version),

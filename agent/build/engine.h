@@ -17,11 +17,18 @@ struct engine_opts {
 	const char *module, *version; /* module NULL: --all */
 	const char *kernel, *arch;
 	unsigned jobs;	     /* total make jobs; 0: nproc */
-	unsigned timeout_ms; /* per package; 0: none */
+	unsigned timeout_ms; /* per package, all its steps; 0: none */
 	bool force;
+	/* Run the packages' PRE_INSTALL, POST_INSTALL and POST_REMOVE (as
+	 * root, as dkms does).  Off unless asked for: `install` and
+	 * `uninstall` turn it on for dkms parity, the boot agent does not. */
+	bool run_scripts;
 	const char *workdir;
 	bool json;
 };
+
+/* --timeout when not given: package code never runs unlimited. */
+#define ENGINE_DEFAULT_TIMEOUT_S 1800
 
 /* A package's outcome. */
 enum engine_state {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "build/build.h"
 #include "lib/fsutil.h"
 #include "build/install.h"
 #include "lib/log.h"
@@ -22,6 +23,7 @@ struct ictx {
 	const struct install_req *q;
 	struct dkms_conf conf;
 	char suffix[8];
+	unsigned long long deadline; /* the package's end; 0: none */
 	struct install_result *res;
 };
 
@@ -37,7 +39,44 @@ static int set_res(struct ictx *x, enum install_status s, const char *fmt, ...)
 	x->res->message = dkb_pkg_vmsg(x->q->module, x->q->version,
 				       x->q->kernel, x->q->arch, fmt, ap);
 	va_end(ap);
-	return s == INSTALL_FAILED || s == INSTALL_NOT_BUILT ? -1 : 0;
+	return s == INSTALL_FAILED || s == INSTALL_NOT_BUILT ||
+			       s == INSTALL_TIMEOUT
+		       ? -1
+		       : 0;
+}
+
+static void ictx_init(struct ictx *x, struct dkb_ctx *c,
+		      const struct install_req *q, struct install_result *res)
+{
+	*x = (struct ictx){.c = c, .q = q, .res = res};
+	x->deadline = q->deadline_ns;
+	if (!x->deadline && q->timeout_ms)
+		x->deadline = now_ns() +
+			      (unsigned long long)q->timeout_ms * 1000000ULL;
+}
+
+/*
+ * dkms's messages of several lines, whole: the log keeps one line per
+ * message (a kmsg record ends at a newline), so each line is logged on
+ * its own, the first naming the package.
+ */
+static void log_lines(const struct ictx *x, enum log_level level,
+		      const char *text)
+{
+	const char *p = text;
+	bool first = true;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (first)
+			log_msg(level, "%s/%s: %.*s", x->q->module,
+				x->q->version, (int)n, p);
+		else
+			log_msg(level, "%.*s", (int)n, p);
+		first = false;
+		p += n + (p[n] == '\n');
+	}
 }
 
 /* run_build_script() for the "source" scripts: run from the tree's
@@ -52,7 +91,8 @@ static int source_script(struct ictx *x, const char *which, const char *script)
 	char *argv[] = {"bash", "-c", "cd \"$1\" && exec $2", "bash", NULL,
 			NULL,	NULL};
 	struct sandbox_opts so = {.root = x->c->root,
-				  .timeout_ms = x->q->timeout_ms,
+				  .timeout_ms =
+					  deadline_remaining_ms(x->deadline),
 				  .keep_privileges = true,
 				  .writable_root = true};
 	struct stat st;
@@ -60,6 +100,14 @@ static int source_script(struct ictx *x, const char *which, const char *script)
 
 	if (!script || !*script)
 		return 0;
+	if (!x->q->run_scripts) {
+		log_notice("%s/%s for %s: the %s script (%s) was not run: "
+			   "install scripts run as root only when allowed "
+			   "(--scripts=yes)",
+			   x->q->module, x->q->version, x->q->kernel, which,
+			   script);
+		return 0;
+	}
 	first = strndup(script, strcspn(script, " "));
 	path = first && dir ? xasprintf("%s/%s", dir, first) : NULL;
 	run = dir ? xasprintf("%s/%s", dir, script) : NULL;
@@ -74,7 +122,10 @@ static int source_script(struct ictx *x, const char *which, const char *script)
 	argv[4] = dir;
 	argv[5] = run;
 	r = sandbox_run(argv, &so);
-	if (r != 0)
+	if (r == -ETIME)
+		log_err("%s/%s for %s: the %s script reached the time limit",
+			x->q->module, x->q->version, x->q->kernel, which);
+	else if (r != 0)
 		log_err("%s/%s: the %s script failed (%s %d)", x->q->module,
 			x->q->version, which, r < 0 ? "error" : "exit status",
 			r < 0 ? -r : r);
@@ -125,7 +176,7 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 		xasprintf("%s/%s", x->c->install_tree, x->q->kernel);
 	_cleanup_(freep) char *lib_host = NULL, *ko = NULL, *kos = NULL,
 			      *tm = NULL;
-	_cleanup_(freep) char *kv = NULL, *dv = NULL;
+	_cleanup_(freep) char *kv = NULL, *dv = NULL, *msg = NULL;
 	_cleanup_(strv_freep) char **found = NULL;
 	int cmp;
 
@@ -139,9 +190,12 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 	if (strv_length(found) == 0 || x->q->force)
 		return 0;
 	if (strv_length(found) > 1) {
-		log_warn("%s: cannot do version sanity checking: several %s%s "
-			 "in kernel %s",
-			 x->q->module, e->dest_name, ".ko", x->q->kernel);
+		msg = xasprintf("Warning! Cannot do version sanity checking "
+				"because multiple %s.ko%s\nmodules were found "
+				"in kernel %s.",
+				e->dest_name, x->suffix, x->q->kernel);
+		if (msg)
+			log_lines(x, LOG_LEVEL_WARNING, msg);
 		return 0;
 	}
 	kv = host_version(found[0]);
@@ -154,16 +208,25 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 		cmp = dkms_ver_cmp(kv, dv);
 		if (cmp <= 0)
 			return 0;
-		log_err("%s/%s: module version %s for %s.ko is not newer than "
-			"what is already found in kernel %s (%s); not "
-			"installed (--force overrides)",
-			x->q->module, x->q->version, dv, e->dest_name,
-			x->q->kernel, kv);
+		/* dkms's words, all of its lines. */
+		msg = xasprintf("Module version %s for %s.ko%s\nis not newer "
+				"than what is already found in kernel %s "
+				"(%s).\nYou may override by specifying "
+				"--force.",
+				dv, e->dest_name, x->suffix, x->q->kernel, kv);
+		if (!msg)
+			return -ENOMEM;
+		log_lines(x, LOG_LEVEL_ERR, msg);
 		return 1;
 	}
-	log_err("%s/%s: module version %s for %s.ko exactly matches what is "
-		"already found in kernel %s; not replaced (--force overrides)",
-		x->q->module, x->q->version, dv, e->dest_name, x->q->kernel);
+	msg = xasprintf("Module version %s for %s.ko%s\nexactly matches what "
+			"is already found in kernel %s.\nDKMS will not "
+			"replace this module.\nYou may override by specifying "
+			"--force.",
+			dv, e->dest_name, x->suffix, x->q->kernel);
+	if (!msg)
+		return -ENOMEM;
+	log_lines(x, LOG_LEVEL_ERR, msg);
 	return 1;
 }
 
@@ -200,13 +263,18 @@ static int archive_original(struct ictx *x, const struct dkms_module_entry *e)
 
 		if (!orig)
 			continue;
+		int r;
+
 		if (root_path(x->c->root, orig, &ho) < 0 ||
 		    root_path(x->c->root, arch_dir, &hd) < 0 ||
-		    make_dirs(hd, 0755) < 0)
+		    make_dirs_durable(hd, 0755) < 0)
 			return -EIO;
 		dst = path_join(hd, strrchr(ho, '/') + 1);
-		if (!dst || rename(ho, dst) < 0)
-			return -errno;
+		/* The dkms tree and /lib/modules may be two file systems:
+		 * then a copy, complete before the original goes. */
+		r = dst ? move_file_durable(ho, dst) : -ENOMEM;
+		if (r < 0)
+			return r;
 		log_info("%s: stored the original %s in %s", m, orig, arch_dir);
 		return 0;
 	}
@@ -237,9 +305,11 @@ static int install_one(struct ictx *x, size_t i, bool *any)
 				       "version check failed")
 			     : 0;
 	}
-	if (i == 0 &&
-	    source_script(x, "pre_install", x->conf.pre_install) != 0 &&
-	    !x->q->force)
+	r = i == 0 ? source_script(x, "pre_install", x->conf.pre_install) : 0;
+	if (r == -ETIME)
+		return set_res(x, INSTALL_TIMEOUT,
+			       "pre_install: time limit reached");
+	if (r != 0 && !x->q->force)
 		return set_res(x, INSTALL_FAILED,
 			       "pre_install failed, aborting install");
 	r = archive_original(x, e);
@@ -253,9 +323,10 @@ static int install_one(struct ictx *x, size_t i, bool *any)
 	    root_path(x->c->root, src, &hs) < 0)
 		return set_res(x, INSTALL_FAILED, "out of memory");
 	dst = path_join(hdir, strrchr(src, '/') + 1);
-	r = dst ? make_dirs(hdir, 0755) : -ENOMEM;
+	r = dst ? make_dirs_durable(hdir, 0755) : -ENOMEM;
+	/* 0644, root's (ours): never the mode a build left. */
 	if (r == 0)
-		r = copy_file_atomic(hs, dst);
+		r = copy_file_atomic_mode(hs, dst, 0644);
 	if (r < 0)
 		return set_res(x, INSTALL_FAILED,
 			       "cannot install %s into %s: %s", e->dest_name,
@@ -287,7 +358,7 @@ static int read_conf(struct ictx *x)
 int install_package(struct dkb_ctx *c, const struct install_req *q,
 		    struct install_result *res)
 {
-	struct ictx x = {.c = c, .q = q, .res = res};
+	struct ictx x;
 	_cleanup_(freep) char *kdir =
 		xasprintf("%s/%s", c->install_tree, q->kernel);
 	_cleanup_(freep) char *link =
@@ -300,6 +371,7 @@ int install_package(struct dkb_ctx *c, const struct install_req *q,
 	int r;
 
 	*res = (struct install_result){0};
+	ictx_init(&x, c, q, res);
 	if (!kdir || !link || !target)
 		return -ENOMEM;
 	r = read_conf(&x);
@@ -322,8 +394,12 @@ int install_package(struct dkb_ctx *c, const struct install_req *q,
 	if (r == 0 && (root_path_nofollow(c->root, link, &hlink) < 0 ||
 		       symlink_atomic(target, hlink) < 0))
 		r = set_res(&x, INSTALL_FAILED, "cannot create %s", link);
-	if (r == 0)
-		source_script(&x, "post_install", x.conf.post_install);
+	/* dkms ignores POST_INSTALL's status; the time limit still ends
+	 * the package. */
+	if (r == 0 &&
+	    source_script(&x, "post_install", x.conf.post_install) == -ETIME)
+		r = set_res(&x, INSTALL_TIMEOUT,
+			    "post_install: time limit reached");
 	if (r == 0)
 		set_res(&x, INSTALL_DONE, "installed into %s", kdir);
 	dkms_conf_free(&x.conf);
@@ -346,31 +422,77 @@ static int remove_module_files(const char *hdir, const char *name)
 		if (e->d_name[0] == '.' || fnmatch(pat, e->d_name, 0) != 0)
 			continue;
 		p = path_join(hdir, e->d_name);
-		if (!p || (unlink(p) < 0 && errno != ENOENT))
-			r = p ? -errno : -ENOMEM;
+		if (!p)
+			return -ENOMEM;
+		r = unlink_durable(p);
+		if (r == -ENOENT)
+			r = 0;
+		if (r < 0)
+			return r;
 	}
 	return r;
 }
 
 /* rmdir -p --ignore-fail-on-non-empty of location, below the kernel dir. */
-static void remove_empty_dirs(const char *khost, const char *location)
+static int remove_empty_dirs(const char *khost, const char *location)
 {
 	_cleanup_(freep) char *rel = strdup(location + strspn(location, "/"));
 
 	while (rel && *rel) {
 		_cleanup_(freep) char *p = path_join(khost, rel);
 		char *slash;
+		int r;
 
 		if (!p || rmdir(p) < 0)
-			return;
+			return 0;
+		r = fsync_parent_dir(p);
+		if (r < 0)
+			return r;
 		slash = strrchr(rel, '/');
 		if (!slash)
-			return;
+			return 0;
 		*slash = '\0';
 	}
+	return 0;
 }
 
-static int uninstall_one(struct ictx *x, const struct dkms_module_entry *e)
+/* Put back the module archived at install, if any: moved (copied when
+ * the dkms tree is on another file system).  Returns <0 when it could
+ * not, and then the archive must stay. */
+static int restore_original(struct ictx *x, const struct dkms_module_entry *e)
+{
+	const char *k = x->q->kernel;
+	_cleanup_(freep) char *od =
+		xasprintf("%s/%s/original_module/%s/%s", x->c->dkms_tree,
+			  x->q->module, k, x->q->arch);
+	_cleanup_(freep) char *orig =
+		od ? reg_find_module(x->c, od, e->dest_name, x->suffix) : NULL;
+	_cleanup_(freep) char *ho = NULL, *to = NULL, *hto = NULL, *dst = NULL;
+	int r;
+
+	if (!orig)
+		return 0;
+	to = xasprintf("%s/%s%s", x->c->install_tree, k, e->dest_location_raw);
+	if (!to || root_path(x->c->root, orig, &ho) < 0 ||
+	    root_path(x->c->root, to, &hto) < 0)
+		return -ENOMEM;
+	dst = path_join(hto, strrchr(ho, '/') + 1);
+	r = dst ? make_dirs_durable(hto, 0755) : -ENOMEM;
+	if (r == 0)
+		r = move_file_durable(ho, dst);
+	if (r < 0)
+		log_err("%s/%s: cannot put the original %s back into %s: %s; "
+			"it stays in %s",
+			x->q->module, x->q->version, e->dest_name, to,
+			strerror(-r), od);
+	else
+		log_info("%s: restored the original %s into %s", x->q->module,
+			 e->dest_name, to);
+	return r;
+}
+
+static int uninstall_one(struct ictx *x, const struct dkms_module_entry *e,
+			 bool *kept)
 {
 	const char *k = x->q->kernel;
 	_cleanup_(freep) char *dest = reg_actual_dest(x->c, x->q->module, k,
@@ -390,38 +512,19 @@ static int uninstall_one(struct ictx *x, const struct dkms_module_entry *e)
 	if (!dir)
 		return -ENOMEM;
 	r = remove_module_files(dir, e->dest_name);
+	if (r == 0)
+		r = remove_empty_dirs(khost, dest);
 	if (r < 0)
 		return r;
-	remove_empty_dirs(khost, dest);
-	if (!debian_like(x->c)) {
-		_cleanup_(freep) char *od =
-			xasprintf("%s/%s/original_module/%s/%s",
-				  x->c->dkms_tree, x->q->module, k, x->q->arch);
-		_cleanup_(freep) char *orig =
-			od ? reg_find_module(x->c, od, e->dest_name, x->suffix)
-			   : NULL;
-		_cleanup_(freep) char *ho = NULL, *to = NULL, *hto = NULL;
-
-		to = orig ? xasprintf("%s/%s%s", x->c->install_tree, k,
-				      e->dest_location_raw)
-			  : NULL;
-		if (to && root_path(x->c->root, orig, &ho) == 0 &&
-		    root_path(x->c->root, to, &hto) == 0 &&
-		    make_dirs(hto, 0755) == 0) {
-			_cleanup_(freep) char *dst =
-				path_join(hto, strrchr(ho, '/') + 1);
-
-			if (dst)
-				(void)rename(ho, dst);
-		}
-	}
+	if (!debian_like(x->c) && restore_original(x, e) < 0)
+		*kept = true;
 	return 0;
 }
 
 int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 		      struct install_result *res)
 {
-	struct ictx x = {.c = c, .q = q, .res = res};
+	struct ictx x;
 	_cleanup_(freep) char *link =
 		xasprintf("%s/%s/kernel-%s-%s", c->dkms_tree, q->module,
 			  q->kernel, q->arch);
@@ -429,10 +532,11 @@ int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 		xasprintf("%s/%s/original_module/%s/%s", c->dkms_tree,
 			  q->module, q->kernel, q->arch);
 	_cleanup_(freep) char *hlink = NULL, *hod = NULL;
-	bool active;
+	bool active, kept = false;
 	int r;
 
 	*res = (struct install_result){0};
+	ictx_init(&x, c, q, res);
 	if (!link || !od)
 		return -ENOMEM;
 	r = read_conf(&x);
@@ -442,20 +546,31 @@ int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 	}
 	active = reg_is_installed(c, q->module, q->version, q->kernel, q->arch);
 	for (size_t i = 0; active && r == 0 && i < x.conf.n_mods; i++) {
-		r = uninstall_one(&x, &x.conf.mods[i]);
+		r = uninstall_one(&x, &x.conf.mods[i], &kept);
 		if (r < 0)
 			r = set_res(&x, INSTALL_FAILED, "cannot remove %s: %s",
 				    x.conf.mods[i].dest_name, strerror(-r));
 	}
 	if (r == 0 && active &&
 	    (root_path_nofollow(c->root, link, &hlink) < 0 ||
-	     unlink(hlink) < 0))
+	     unlink_durable(hlink) < 0))
 		r = set_res(&x, INSTALL_FAILED, "cannot remove %s: %m", link);
-	if (r == 0)
-		source_script(&x, "post_remove", x.conf.post_remove);
-	/* The archive goes once nothing is installed for the kernel. */
-	if (r == 0 && active && root_path(c->root, od, &hod) == 0)
-		remove_tree(hod);
+	if (r == 0 &&
+	    source_script(&x, "post_remove", x.conf.post_remove) == -ETIME)
+		r = set_res(&x, INSTALL_TIMEOUT,
+			    "post_remove: time limit reached");
+	/* The archive goes once nothing is installed for the kernel, and
+	 * only when every original in it went back. */
+	if (r == 0 && kept)
+		r = set_res(&x, INSTALL_FAILED,
+			    "uninstalled, but an original module could not "
+			    "be restored; it stays in %s",
+			    od);
+	if (r == 0 && active && root_path(c->root, od, &hod) == 0 &&
+	    access(hod, F_OK) == 0 && remove_tree(hod) == 0 &&
+	    fsync_parent_dir(hod) < 0)
+		r = set_res(&x, INSTALL_FAILED, "cannot fsync the parent of %s",
+			    od);
 	if (r == 0)
 		set_res(&x, active ? INSTALL_DONE : INSTALL_NOT_INSTALLED,
 			active ? "uninstalled"

@@ -20,12 +20,18 @@ enum install_status {
 	INSTALL_REFUSED,       /* dkms's version sanity check said no */
 	INSTALL_FAILED,	       /* a step failed (message says which) */
 	INSTALL_NOT_INSTALLED, /* uninstall: nothing to do */
+	INSTALL_TIMEOUT,       /* a script reached the package's time limit */
 };
 
 struct install_req {
 	const char *module, *version, *kernel, *arch;
 	bool force;
-	unsigned timeout_ms; /* scripts */
+	unsigned timeout_ms;		/* scripts; 0: none */
+	unsigned long long deadline_ns; /* overrides timeout_ms (build.h) */
+	/* PRE_INSTALL, POST_INSTALL, POST_REMOVE run as root with the root
+	 * writable, as dkms runs them, only when set (false: skipped and
+	 * logged). */
+	bool run_scripts;
 };
 
 struct install_result {

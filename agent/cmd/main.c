@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"values)\n"
 	"  build  (-m NAME [-v VER] | --all) -k KVER [-a ARCH] [-j N] "
 	"[--timeout S] [--force]\n"
+	"         [--scripts yes|no]\n"
 	"         compile as dkms build does, sandboxed, into the dkms tree\n"
 	"  install (-m NAME [-v VER] | --all) -k KVER ...\n"
 	"         build when needed, then install as dkms install does; depmod "
@@ -63,8 +64,13 @@ static const char usage_text[] =
 	"Build options:\n"
 	"  -j, --jobs N        make jobs in all, across parallel builds "
 	"(default: nproc)\n"
-	"  --timeout S         time limit per package, in seconds (default: "
-	"none)\n"
+	"  --timeout S         time limit per package, all its steps together, "
+	"in\n"
+	"                      seconds (default: 1800; 0: none); exit 5 when "
+	"reached\n"
+	"  --scripts yes|no    run PRE_INSTALL, POST_INSTALL and POST_REMOVE "
+	"as root,\n"
+	"                      as dkms does (default: yes)\n"
 	"  --force             rebuild / reinstall even when done\n"
 	"  --all               every package whose newest version sets "
 	"AUTOINSTALL\n"
@@ -97,6 +103,7 @@ enum {
 	OPT_FORCE,
 	OPT_ALL,
 	OPT_WORKDIR,
+	OPT_SCRIPTS,
 	OPT_CACHE_DIR,
 	OPT_KABI,
 	OPT_INTO,
@@ -117,6 +124,7 @@ static const struct option long_opts[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"all", no_argument, NULL, OPT_ALL},
 	{"workdir", required_argument, NULL, OPT_WORKDIR},
+	{"scripts", required_argument, NULL, OPT_SCRIPTS},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"allow-kabi-reuse", no_argument, NULL, OPT_KABI},
 	{"into", required_argument, NULL, OPT_INTO},
@@ -138,6 +146,7 @@ struct cli {
 	size_t n_kernels;
 	bool json, no_cache, force, all;
 	unsigned jobs, timeout_s;
+	bool timeout_set, no_scripts;
 	const char *workdir;
 	const char *cache_dir, *into, *output;
 	const char *keep[MAX_KERNEL_ARGS];
@@ -213,6 +222,11 @@ static int parse_opt(struct cli *cl, int c, const char *arg)
 	case OPT_WORKDIR:
 		cl->workdir = arg;
 		return 0;
+	case OPT_SCRIPTS:
+		if (!streq(arg, "yes") && !streq(arg, "no"))
+			return -EINVAL;
+		cl->no_scripts = streq(arg, "no");
+		return 0;
 	case OPT_CACHE_DIR:
 		cl->cache_dir = arg;
 		return 0;
@@ -233,6 +247,7 @@ static int parse_opt(struct cli *cl, int c, const char *arg)
 	case 'j':
 		return parse_uint(arg, &cl->jobs);
 	case OPT_TIMEOUT:
+		cl->timeout_set = true;
 		return parse_uint(arg, &cl->timeout_s);
 	case 'q':
 		log_set_threshold(LOG_LEVEL_ERR);
@@ -330,6 +345,20 @@ static int run_cache(struct cli *cl, struct dkb_ctx *c)
 	return cmd_cache(c, &cc, stdout);
 }
 
+/* --timeout when not given: package code never runs without a limit.
+ * The test build lets a test lower it, to see it used. */
+static unsigned default_timeout_s(void)
+{
+#ifdef DKMS_BOOT_TEST_BUILD
+	const char *t = getenv("DKMS_BOOT_TEST_DEFAULT_TIMEOUT");
+	unsigned v;
+
+	if (t && parse_uint(t, &v) == 0)
+		return v;
+#endif
+	return ENGINE_DEFAULT_TIMEOUT_S;
+}
+
 static int run_engine(const char *cmd, struct cli *cl, struct dkb_ctx *c)
 {
 	struct engine_opts o = {
@@ -341,8 +370,12 @@ static int run_engine(const char *cmd, struct cli *cl, struct dkb_ctx *c)
 		.kernel = cl->kernel,
 		.arch = cl->arch ?: default_arch(),
 		.jobs = cl->jobs,
-		.timeout_ms = cl->timeout_s * 1000,
+		.timeout_ms = (cl->timeout_set ? cl->timeout_s
+					       : default_timeout_s()) *
+			      1000,
 		.force = cl->force,
+		/* dkms parity for the commands; the boot agent says no. */
+		.run_scripts = !cl->no_scripts,
 		.workdir = cl->workdir,
 		.json = cl->json,
 	};

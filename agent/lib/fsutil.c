@@ -4,7 +4,9 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <linux/openat2.h>
 
 #include "lib/buffer.h"
 #include "lib/fsutil.h"
@@ -232,19 +234,98 @@ int fsync_path(const char *path)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-int copy_file_atomic(const char *src, const char *dst)
+int fsync_parent_dir(const char *path)
+{
+	_cleanup_(freep) char *dir = strdup(path);
+	char *slash;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return fsync_path(dir);
+}
+
+int make_dirs_durable(const char *path, mode_t mode)
+{
+	_cleanup_(freep) char *p = strdup(path);
+	char *s;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1;; s++) {
+		bool last = *s == '\0';
+
+		if (*s != '/' && !last)
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == 0) {
+			/* A new directory exists once its parent says so. */
+			r = fsync_parent_dir(p);
+			if (r < 0)
+				return r;
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		if (last)
+			return 0;
+		*s = '/';
+	}
+}
+
+int copy_file_atomic_mode(const char *src, const char *dst, mode_t mode)
 {
 	_cleanup_(freep) char *buf = NULL;
-	struct stat st;
 	size_t len = 0;
 	int r;
 
-	if (stat(src, &st) < 0)
-		return -errno;
 	r = read_file(src, COPY_MAX, &buf, &len);
 	if (r < 0)
 		return r;
-	return write_file_atomic(dst, buf, len, st.st_mode & 0777);
+	return write_file_atomic(dst, buf, len, mode);
+}
+
+int copy_file_atomic(const char *src, const char *dst)
+{
+	struct stat st;
+
+	if (stat(src, &st) < 0)
+		return -errno;
+	return copy_file_atomic_mode(src, dst, st.st_mode & 0777);
+}
+
+int rename_durable(const char *from, const char *to)
+{
+	int r;
+
+	if (rename(from, to) < 0)
+		return -errno;
+	r = fsync_parent_dir(to);
+	if (r == 0)
+		r = fsync_parent_dir(from);
+	return r;
+}
+
+int move_file_durable(const char *from, const char *to)
+{
+	int r = rename_durable(from, to);
+
+	if (r != -EXDEV)
+		return r;
+	/* Another file system: the copy is complete and durable before the
+	 * source goes, so a crash leaves at least one whole file. */
+	r = copy_file_atomic(from, to);
+	if (r < 0)
+		return r;
+	if (unlink(from) < 0)
+		return -errno;
+	return fsync_parent_dir(from);
 }
 
 int symlink_atomic(const char *target, const char *linkpath)
@@ -263,7 +344,96 @@ int symlink_atomic(const char *target, const char *linkpath)
 		unlink(tmp);
 		return r;
 	}
-	return 0;
+	return fsync_parent_dir(linkpath);
+}
+
+int unlink_durable(const char *path)
+{
+	if (unlink(path) < 0)
+		return -errno;
+	return fsync_parent_dir(path);
+}
+
+/* The test build can take the fallback on a kernel that has openat2. */
+static bool use_openat2(void)
+{
+#ifdef DKMS_BOOT_TEST_BUILD
+	if (getenv("DKMS_BOOT_TEST_NO_OPENAT2"))
+		return false;
+#endif
+	return true;
+}
+
+/* Without openat2 (before Linux 5.6): one component at a time, none of
+ * them a link, never "..". */
+static int open_beneath_walk(int dirfd, const char *rel, int flags)
+{
+	_cleanup_(freep) char *copy = strdup(rel);
+	_cleanup_(closep) int cur = -1;
+	char *save = NULL, *comp, *next;
+	struct stat st;
+	int fd;
+
+	if (!copy)
+		return -ENOMEM;
+	cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	comp = strtok_r(copy, "/", &save);
+	while (comp) {
+		next = strtok_r(NULL, "/", &save);
+		if (streq(comp, ".")) {
+			comp = next;
+			continue;
+		}
+		if (streq(comp, ".."))
+			return -EXDEV;
+		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		fd = openat(cur, comp,
+			    next ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC
+				 : flags | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	return TAKE_FD(cur);
+}
+
+int open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (use_openat2()) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS)
+			return -errno;
+	}
+	return open_beneath_walk(dirfd, rel, flags);
+}
+
+const char *open_beneath_strerror(int r)
+{
+	switch (r) {
+	case -ELOOP:
+		return "it is, or passes through, a symbolic link";
+	case -EXDEV:
+		return "it leads out of the build directory";
+	default:
+		return strerror(-r);
+	}
 }
 
 bool on_tmpfs(const char *path)
