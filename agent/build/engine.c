@@ -21,6 +21,8 @@ struct job {
 	pid_t pid;
 	int fd;
 	unsigned jobs;
+	/* Set when the job starts; depmod afterwards shares it too. */
+	unsigned long long deadline;
 	char *message;
 };
 
@@ -146,7 +148,7 @@ static unsigned long long package_deadline(const struct engine_opts *o)
 static void worker(struct engine *e, struct job *j, int fd)
 {
 	const struct engine_opts *o = e->o;
-	unsigned long long deadline = package_deadline(o);
+	unsigned long long deadline = j->deadline;
 	struct build_req bq = {.module = j->module,
 			       .version = j->version,
 			       .kernel = o->kernel,
@@ -193,6 +195,7 @@ static int start(struct engine *e, struct job *j, unsigned jobs)
 		return -errno;
 	fflush(NULL);
 	j->jobs = jobs;
+	j->deadline = package_deadline(e->o);
 	j->pid = fork();
 	if (j->pid < 0) {
 		close(p[0]);
@@ -397,7 +400,8 @@ static int run_uninstall(struct engine *e)
 					.arch = e->o->arch,
 					.force = e->o->force,
 					.timeout_ms = e->o->timeout_ms,
-					.deadline_ns = package_deadline(e->o),
+					.deadline_ns = j->deadline =
+						package_deadline(e->o),
 					.run_scripts = e->o->run_scripts};
 		struct install_result ir = {0};
 		int r = uninstall_package(e->c, &q, &ir);
@@ -471,6 +475,7 @@ int engine_run(struct dkb_ctx *c, const struct engine_opts *o,
 	       struct engine_result *res)
 {
 	struct engine e = {.c = c, .o = o};
+	unsigned long long last = 0;
 	bool changed = false;
 	int r;
 
@@ -483,13 +488,24 @@ int engine_run(struct dkb_ctx *c, const struct engine_opts *o,
 	if (r == 0)
 		r = o->action == ENGINE_UNINSTALL ? run_uninstall(&e)
 						  : run_all(&e);
-	for (size_t i = 0; r == 0 && i < e.n; i++)
+	for (size_t i = 0; r == 0 && i < e.n; i++) {
 		changed |= e.j[i].changed;
-	if (changed && run_depmod(c, o->kernel) < 0) {
-		log_err("depmod for %s failed: modules are installed but not "
-			"indexed",
-			o->kernel);
-		res->depmod_failed = true;
+		/* depmod runs once for all, within the latest budget. */
+		if (e.j[i].changed && e.j[i].deadline > last)
+			last = e.j[i].deadline;
+	}
+	if (changed) {
+		int d = run_depmod(c, o->kernel, deadline_remaining_ms(last));
+
+		if (d < 0) {
+			log_err("depmod for %s %s: modules are installed but "
+				"not indexed",
+				o->kernel,
+				d == -ETIME ? "reached the time limit"
+					    : "failed");
+			res->depmod_failed = true;
+			res->depmod_timed_out = d == -ETIME;
+		}
 	}
 	if (r == 0)
 		r = results(&e, res);

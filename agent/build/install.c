@@ -579,12 +579,12 @@ int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 	return r;
 }
 
-int run_depmod(struct dkb_ctx *c, const char *kernel)
+int run_depmod(struct dkb_ctx *c, const char *kernel, unsigned timeout_ms)
 {
 	_cleanup_(freep) char *map = xasprintf("/boot/System.map-%s", kernel);
 	char *argv[] = {"depmod", "-a", (char *)kernel, "-F", map, NULL};
 	struct sandbox_opts so = {.root = c->root,
-				  .timeout_ms = 120000,
+				  .timeout_ms = timeout_ms,
 				  .keep_privileges = true,
 				  .writable_root = true};
 	int r;
@@ -597,5 +597,5 @@ int run_depmod(struct dkb_ctx *c, const char *kernel)
 	if (r != 0)
 		log_err("depmod -a %s failed (%s %d)", kernel,
 			r < 0 ? "error" : "exit status", r < 0 ? -r : r);
-	return r == 0 ? 0 : -EIO;
+	return r == 0 ? 0 : r == -ETIME ? -ETIME : -EIO;
 }

@@ -46,7 +46,8 @@ int install_package(struct dkb_ctx *c, const struct install_req *q,
 int uninstall_package(struct dkb_ctx *c, const struct install_req *q,
 		      struct install_result *res);
 
-/* depmod -a <kver> [-F /boot/System.map-<kver>] inside the root. */
-int run_depmod(struct dkb_ctx *c, const char *kernel);
+/* depmod -a <kver> [-F /boot/System.map-<kver>] inside the root, at
+ * most timeout_ms (0: none).  0, -ETIME, or -EIO (logged). */
+int run_depmod(struct dkb_ctx *c, const char *kernel, unsigned timeout_ms);
 
 #endif

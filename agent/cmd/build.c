@@ -54,9 +54,10 @@ static int exit_code(const struct engine_opts *o,
 		timeout |= res->p[i].timed_out;
 	}
 	/* A failed depmod fails the run even when a build timed out:
-	 * installed modules that modprobe cannot find come first. */
+	 * installed modules that modprobe cannot find come first (and a
+	 * depmod stopped by the time limit is that limit's exit code). */
 	if (res->depmod_failed)
-		return EXIT_FAILED;
+		return res->depmod_timed_out ? EXIT_TIMEOUT : EXIT_FAILED;
 	if (timeout)
 		return EXIT_TIMEOUT;
 	if (failed)

@@ -147,6 +147,28 @@ ms=$(cat "$W/out-tinst.ms")
 if ((ms < 20000)); then pass timeout-install-shares-in-time; else
 	fail timeout-install-shares-in-time "took $ms ms"; fi
 
+# depmod runs once after the packages, within what is left of their
+# budget, not with a fresh limit of its own: a depmod that hangs (first in
+# PATH here) ends the run at the package's limit, with the time-out code.
+sleeps_0_0_0() {
+	set_sleeps "$1" 0 0 0
+	echo no >"$1/compile"
+}
+FIXUP=sleeps_0_0_0 root_with tdepmod dkb-hooks-1.0
+mkdir -p "$W/slow-bin"
+printf '#!/bin/sh\nexec sleep %s\n' "$SLEEPER" >"$W/slow-bin/depmod"
+chmod 755 "$W/slow-bin/depmod"
+t0=$(date +%s%N)
+capture "$W/out-tdepmod" dkms_sandbox "$W/tdepmod" sh -c \
+	"mount --bind '$W/slow-bin' /usr/local/sbin && exec timeout 120 '$BIN' install -m dkb-hooks -v 1.0 -k '$K' --timeout 8"
+ms=$((($(date +%s%N) - t0) / 1000000))
+note_file stderr "$W/out-tdepmod.err"
+rc_is timeout-depmod-shares-exit-5 "$W/out-tdepmod" 5
+has timeout-depmod-shares-logged "$W/out-tdepmod.err" 'depmod .*reached the time limit'
+if ((ms < 40000)); then pass timeout-depmod-shares-in-time; else
+	fail timeout-depmod-shares-in-time "took $ms ms"; fi
+check_eq timeout-depmod-no-sleeper-left "" "$(pgrep -f "sleep $SLEEPER" || true)"
+
 # No --timeout: the default applies (lowered to 3 s through the test
 # build's DKMS_BOOT_TEST_DEFAULT_TIMEOUT); a MAKE that sleeps for ever ends.
 sleeps_forever() { set_sleeps "$1" 0 "$SLEEPER" 0; }
