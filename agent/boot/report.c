@@ -604,6 +604,26 @@ int report_read(const char *path, struct boot_report *r, char *why,
 	return report_parse(buf, len, r, why, why_len);
 }
 
+int report_boot_id(const char *path, char **out)
+{
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0;
+	int r = read_file(path, 128, &buf, &len);
+
+	if (r < 0)
+		return r;
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len == 0 || len > 64)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] <= 0x20 ||
+		    (unsigned char)buf[i] >= 0x7f)
+			return -EINVAL;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
 /* Equality. */
 
 static bool same_str(const char *a, const char *b)

@@ -106,6 +106,13 @@ int report_read(const char *path, struct boot_report *r, char *why,
 		size_t why_len);
 bool report_equal(const struct boot_report *a, const struct boot_report *b);
 
+/*
+ * The boot id from path (normally /proc/sys/kernel/random/boot_id): one
+ * line of at most 64 printable bytes.  Returns 0, -EINVAL for anything
+ * else, or the read's negative errno.
+ */
+int report_boot_id(const char *path, char **out);
+
 /* One line per package and a summary line, for `dkms-boot report`. */
 void report_print_text(const struct boot_report *r, FILE *f);
 

@@ -263,6 +263,28 @@ static void test_print_text(void **state)
 		"late ran out of time; 1 setting refused\n");
 }
 
+static void test_boot_id(void **state)
+{
+	_cleanup_(freep) char *dir = unit_tmpdir();
+	_cleanup_(freep) char *path = NULL, *id = NULL;
+
+	assert_non_null(dir);
+	path = xasprintf("%s/boot_id", dir);
+	assert_int_equal(
+		unit_sh("echo 0d3c4a1e-6c1f-4b53-9b43-1b2a7a4f1c11 > %s", path),
+		0);
+	assert_int_equal(report_boot_id(path, &id), 0);
+	assert_string_equal(id, "0d3c4a1e-6c1f-4b53-9b43-1b2a7a4f1c11");
+	assert_int_equal(unit_sh("printf 'a b\\n' > %s", path), 0);
+	assert_int_equal(report_boot_id(path, &id), -EINVAL);
+	assert_int_equal(unit_sh(": > %s", path), 0);
+	assert_int_equal(report_boot_id(path, &id), -EINVAL);
+	assert_int_equal(
+		unit_sh("head -c 200 /dev/zero | tr '\\0' x > %s", path), 0);
+	assert_int_equal(report_boot_id(path, &id), -EFBIG);
+	unit_sh("rm -rf %s", dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_format_refusals),
 		cmocka_unit_test(test_write_read_atomic),
 		cmocka_unit_test(test_print_text),
+		cmocka_unit_test(test_boot_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
