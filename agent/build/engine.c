@@ -415,19 +415,6 @@ static int run_uninstall(struct engine *e)
 	return 0;
 }
 
-/* A message may hold dkms's lines (its errors span several): the log
- * keeps one line per message, so each line is logged, none cut. */
-static void log_lines(enum log_level level, const char *text)
-{
-	while (*text) {
-		size_t n = strcspn(text, "\n");
-
-		if (n)
-			log_msg(level, "%.*s", (int)n, text);
-		text += n + (text[n] == '\n');
-	}
-}
-
 /* The jobs' outcomes, handed over to the caller. */
 static int results(struct engine *e, struct engine_result *res)
 {
@@ -445,9 +432,6 @@ static int results(struct engine *e, struct engine_result *res)
 	for (size_t i = 0; i < e->n; i++) {
 		struct job *j = &e->j[i];
 
-		if (j->state == JOB_FAIL)
-			log_lines(LOG_LEVEL_ERR,
-				  j->message ? j->message : j->module);
 		res->p[i] = (struct engine_pkg){
 			.module = TAKE_PTR(j->module),
 			.version = TAKE_PTR(j->version),

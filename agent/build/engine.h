@@ -49,7 +49,7 @@ struct engine_pkg {
 struct engine_result {
 	struct engine_pkg *p; /* in the order the packages were taken */
 	size_t n;
-	bool depmod_failed; /* modules changed but depmod failed (logged) */
+	bool depmod_failed;    /* modules changed but depmod failed (logged) */
 	bool depmod_timed_out; /* ... because the time limit ran out */
 };
 

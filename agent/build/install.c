@@ -55,28 +55,14 @@ static void ictx_init(struct ictx *x, struct dkb_ctx *c,
 			      (unsigned long long)q->timeout_ms * 1000000ULL;
 }
 
-/*
- * dkms's messages of several lines, whole: the log keeps one line per
- * message (a kmsg record ends at a newline), so each line is logged on
- * its own, the first naming the package.
- */
-static void log_lines(const struct ictx *x, enum log_level level,
-		      const char *text)
+/* dkms's messages of several lines, whole, the first naming the package. */
+static void log_pkg_lines(const struct ictx *x, enum log_level level,
+			  const char *text)
 {
-	const char *p = text;
-	bool first = true;
+	_cleanup_(freep) char *t =
+		xasprintf("%s/%s: %s", x->q->module, x->q->version, text);
 
-	while (*p) {
-		size_t n = strcspn(p, "\n");
-
-		if (first)
-			log_msg(level, "%s/%s: %.*s", x->q->module,
-				x->q->version, (int)n, p);
-		else
-			log_msg(level, "%.*s", (int)n, p);
-		first = false;
-		p += n + (p[n] == '\n');
-	}
+	log_lines(level, t ? t : text);
 }
 
 /* run_build_script() for the "source" scripts: run from the tree's
@@ -195,7 +181,7 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 				"in kernel %s.",
 				e->dest_name, x->suffix, x->q->kernel);
 		if (msg)
-			log_lines(x, LOG_LEVEL_WARNING, msg);
+			log_pkg_lines(x, LOG_LEVEL_WARNING, msg);
 		return 0;
 	}
 	kv = host_version(found[0]);
@@ -216,7 +202,7 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 				dv, e->dest_name, x->suffix, x->q->kernel, kv);
 		if (!msg)
 			return -ENOMEM;
-		log_lines(x, LOG_LEVEL_ERR, msg);
+		log_pkg_lines(x, LOG_LEVEL_ERR, msg);
 		return 1;
 	}
 	msg = xasprintf("Module version %s for %s.ko%s\nexactly matches what "
@@ -226,7 +212,7 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 			dv, e->dest_name, x->suffix, x->q->kernel);
 	if (!msg)
 		return -ENOMEM;
-	log_lines(x, LOG_LEVEL_ERR, msg);
+	log_pkg_lines(x, LOG_LEVEL_ERR, msg);
 	return 1;
 }
 

@@ -25,7 +25,8 @@ static void print_results(const struct engine_opts *o,
 		bool f2 = true;
 
 		if (j->state == ENGINE_FAILED)
-			log_err("%s", j->message ? j->message : j->module);
+			log_lines(LOG_LEVEL_ERR,
+				  j->message ? j->message : j->module);
 		if (!o->json) {
 			fprintf(out, "%s: %s\n", state_names[j->state],
 				j->message ? j->message : j->module);

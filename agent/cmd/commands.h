@@ -49,6 +49,10 @@ struct eval_opts {
 /* Evaluate and resolve one dkms.conf; print what dkms would use. */
 int cmd_eval(struct dkb_ctx *c, const struct eval_opts *o, FILE *out);
 
+/* What the last boot did: the current boot's report when root is "/"
+ * and it exists, else the root's last-boot.json; text or --json. */
+int cmd_report(const char *root, bool json, FILE *out);
+
 /* dkms-boot cache SUBCOMMAND ... */
 struct cache_cli {
 	const char *sub;

@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"once\n"
 	"  uninstall -m NAME -v VER -k KVER [-a ARCH]\n"
 	"         as dkms uninstall does\n"
+	"  report [--json]\n"
+	"         what the last boot did (/run/dkms-boot/report.json, else\n"
+	"         /var/lib/dkms-boot/last-boot.json), with timings\n"
 	"  cache add -m NAME -v VER -k KVER     the tree's build into the "
 	"cache\n"
 	"  cache import FILE.dkms.tar.gz        a dkms mktarball archive\n"
@@ -406,6 +409,8 @@ static int run(const char *cmd, struct cli *cl)
 		return EXIT_TROUBLE;
 	if (streq(cmd, "cache"))
 		return run_cache(cl, &c);
+	if (streq(cmd, "report") && !cl->n_pos)
+		return cmd_report(cl->root ? cl->root : "/", cl->json, stdout);
 	if (cl->n_pos) {
 		log_err("unexpected argument: %s", cl->pos[0]);
 		return EXIT_USAGE;
@@ -478,7 +483,7 @@ int main(int argc, char **argv)
 	if (!streq(cmd, "status") && !streq(cmd, "check") &&
 	    !streq(cmd, "eval") && !streq(cmd, "build") &&
 	    !streq(cmd, "install") && !streq(cmd, "uninstall") &&
-	    !streq(cmd, "cache")) {
+	    !streq(cmd, "cache") && !streq(cmd, "report")) {
 		log_err("unknown command: %s (try --help)", cmd);
 		return EXIT_USAGE;
 	}

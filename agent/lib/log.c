@@ -55,3 +55,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		dprintf(kmsg_fd, "<%d>dkms-boot: %s\n", (int)level, msg);
 	errno = saved;
 }
+
+void log_lines(enum log_level level, const char *text)
+{
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+
+		if (n)
+			log_msg(level, "%.*s", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}

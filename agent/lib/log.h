@@ -26,6 +26,12 @@ void log_set_stream(FILE *f);
 
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
+/*
+ * Log a text of several lines (dkms's errors span two) one message per
+ * line, so none is cut or run together; empty lines are skipped.
+ */
+void log_lines(enum log_level level, const char *text);
+
 #define log_err(...)	log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)

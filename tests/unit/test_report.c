@@ -4,6 +4,7 @@
 
 #include "unit.h"
 #include "boot/report.h"
+#include "cmd/commands.h"
 
 /* A filled report on the stack (strings not owned: never freed). */
 static struct report_phase phases[] = {
@@ -263,6 +264,56 @@ static void test_print_text(void **state)
 		"late ran out of time; 1 setting refused\n");
 }
 
+/* `dkms-boot report --root R [--json]` over a written report. */
+static void test_report_command(void **state)
+{
+	_cleanup_(freep) char *dir = unit_tmpdir();
+	_cleanup_(freep) char *path = NULL, *text = NULL, *json = NULL;
+	_cleanup_(freep) char *want = NULL;
+	struct boot_report r = sample();
+	size_t tl = 0, jl = 0, wl = 0;
+	FILE *f;
+
+	assert_non_null(dir);
+	/* No report yet: a clear failure, not an empty success. */
+	f = open_memstream(&text, &tl);
+	assert_int_equal(cmd_report(dir, false, f), EXIT_TROUBLE);
+	fclose(f);
+	assert_int_equal(tl, 0);
+	free(text);
+	text = NULL;
+	path = xasprintf("%s%s", dir, REPORT_PATH);
+	assert_int_equal(report_write(path, &r), 0);
+	f = open_memstream(&text, &tl);
+	assert_int_equal(cmd_report(dir, false, f), EXIT_OK);
+	fclose(f);
+	f = open_memstream(&want, &wl);
+	report_print_text(&r, f);
+	fclose(f);
+	assert_string_equal(text, want);
+	/* --json: the report as written, parsing back to the same. */
+	f = open_memstream(&json, &jl);
+	assert_int_equal(cmd_report(dir, true, f), EXIT_OK);
+	fclose(f);
+	{
+		_cleanup_(boot_report_freep) struct boot_report back = {0};
+		char why[256] = "";
+
+		assert_int_equal(
+			report_parse(json, jl, &back, why, sizeof(why)), 0);
+		assert_true(report_equal(&r, &back));
+	}
+	/* A damaged report is refused with the reason. */
+	assert_int_equal(write_file_atomic(path, "{\"version\":1", 12, 0644),
+			 0);
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &tl);
+	assert_int_equal(cmd_report(dir, false, f), EXIT_TROUBLE);
+	fclose(f);
+	unit_sh("rm -rf '%s'", dir);
+}
+
 static void test_boot_id(void **state)
 {
 	_cleanup_(freep) char *dir = unit_tmpdir();
@@ -294,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_write_read_atomic),
 		cmocka_unit_test(test_print_text),
 		cmocka_unit_test(test_boot_id),
+		cmocka_unit_test(test_report_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
