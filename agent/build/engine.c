@@ -2,11 +2,11 @@
 /* build / install / uninstall over one or many packages (see engine.h). */
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/wait.h>
 
 #include "build/build.h"
 #include "build/engine.h"
 #include "build/install.h"
+#include "lib/child.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "dkms/registry.h"
@@ -239,7 +239,7 @@ static int parse_report(const char *buf, int *st, int *ts, int *ch, int *off)
 static void finish(struct engine *e, struct job *j)
 {
 	_cleanup_(freep) char *buf = NULL;
-	int st, ts = 0, ch = 0, off = 0, status;
+	int st, ts = 0, ch = 0, off = 0;
 
 	if (read_fd(j->fd, 65536, &buf, NULL) < 0 || !buf ||
 	    parse_report(buf, &st, &ts, &ch, &off) < 0) {
@@ -251,7 +251,8 @@ static void finish(struct engine *e, struct job *j)
 	}
 	close(j->fd);
 	j->fd = -1;
-	waitpid(j->pid, &status, 0);
+	/* The report, not the exit status, says how the job went. */
+	child_reap(j->pid, NULL);
 	j->state = st >= JOB_OK && st <= JOB_EXCLUDED ? (enum job_state)st
 						      : JOB_FAIL;
 	j->timed_out = ts;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* dkms install / uninstall for one package and kernel (see install.h). */
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "dkms/registry.h"
 #include "lib/rootfs.h"
 #include "lib/sandbox.h"
+#include "lib/walk.h"
 
 void install_result_free(struct install_result *r)
 {
@@ -118,32 +120,35 @@ static int source_script(struct ictx *x, const char *which, const char *script)
 	return r;
 }
 
-/* Every file named <name>.ko or <name>.ko<suffix> below dir (host). */
-static int find_named(const char *dir, const char *ko, const char *kos,
-		      char ***found, unsigned depth)
+struct named {
+	const char *ko, *kos;
+	char ***found;
+};
+
+static int find_one(const struct walk_entry *e, void *userdata)
 {
-	_cleanup_(closedirp) DIR *d = opendir(dir);
-	struct dirent *e;
-	int r = 0;
+	struct named *n = userdata;
 
-	if (!d || depth > 32)
+	if (e->event != WALK_FILE)
 		return 0;
-	while (r == 0 && (e = readdir(d))) {
-		_cleanup_(freep) char *p = NULL;
-		struct stat st;
+	if (streq(e->name, n->ko) ||
+	    (S_ISREG(e->st->st_mode) && streq(e->name, n->kos)))
+		return strv_push(n->found, e->path);
+	return 0;
+}
 
-		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-			continue;
-		p = path_join(dir, e->d_name);
-		if (!p || lstat(p, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			r = find_named(p, ko, kos, found, depth + 1);
-		else if (streq(e->d_name, ko) ||
-			 (S_ISREG(st.st_mode) && streq(e->d_name, kos)))
-			r = strv_push(found, p);
-	}
-	return r;
+/*
+ * Every file named <name>.ko or <name>.ko<suffix> below dir (host).  Only
+ * running out of memory is an error: a tree that is missing or cannot be
+ * read in part holds no module to compare with, as before.
+ */
+static int find_named(const char *dir, const char *ko, const char *kos,
+		      char ***found)
+{
+	struct named n = {.ko = ko, .kos = kos, .found = found};
+	int r = walk_tree(AT_FDCWD, dir, WALK_FOLLOW_TOP, find_one, &n);
+
+	return r == -ENOMEM ? r : 0;
 }
 
 static char *host_version(const char *host)
@@ -171,7 +176,7 @@ static int version_sanity(struct ictx *x, const struct dkms_module_entry *e,
 		return -ENOMEM;
 	ko = xasprintf("%s.ko", e->dest_name);
 	kos = xasprintf("%s.ko%s", e->dest_name, x->suffix);
-	if (!ko || !kos || find_named(lib_host, ko, kos, &found, 0) < 0)
+	if (!ko || !kos || find_named(lib_host, ko, kos, &found) < 0)
 		return -ENOMEM;
 	if (strv_length(found) == 0 || x->q->force)
 		return 0;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "lib/child.h"
 #include "lib/log.h"
 #include "lib/rootfs.h"
 #include "build/sign.h"
@@ -318,7 +319,7 @@ static int spawn(const char *root, char *const argv[], char *const envp[],
 		 int in, int out, int *status)
 {
 	_cleanup_(closep) int rd = -1;
-	int pfd[2], err = 0;
+	int pfd[2], err = 0, r;
 	ssize_t n;
 	pid_t pid;
 
@@ -337,9 +338,9 @@ static int spawn(const char *root, char *const argv[], char *const envp[],
 	do
 		n = read(rd, &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	r = child_reap(pid, status);
+	if (r < 0)
+		return r;
 	return n == sizeof(err) ? -err : 0;
 }
 

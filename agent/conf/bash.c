@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "conf/bash.h"
+#include "lib/buffer.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/rootfs.h"
@@ -121,9 +122,8 @@ static char *const conf_bash_envp[] = {
 /* One pipe we read from: the result (bounded) or stderr (truncated). */
 struct sink {
 	int fd;
-	char *buf;
-	size_t len, cap, max;
-	bool truncate; /* past max: drop (stderr) rather than fail */
+	struct buffer b; /* b.max: the output cap */
+	bool truncate;	 /* past b.max: drop (stderr) rather than fail */
 };
 
 static void sink_done(struct sink *s)
@@ -131,8 +131,7 @@ static void sink_done(struct sink *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	free(s->buf);
-	s->buf = NULL;
+	buffer_free(&s->b);
 }
 
 static void strv_free_(char ***v)
@@ -226,44 +225,17 @@ static int build_argv(const char *bash, int out_fd, int null_fd, int err_fd,
 	return 0;
 }
 
-static int sink_reserve(struct sink *s, size_t need)
-{
-	size_t cap = s->cap ? s->cap : 4096;
-	char *nb;
-
-	if (need <= s->cap)
-		return 0;
-	while (cap < need && cap <= SIZE_MAX / 2)
-		cap *= 2;
-	if (cap < need)
-		cap = need;
-	nb = realloc(s->buf, cap);
-	if (!nb)
-		return -ENOMEM;
-	s->buf = nb;
-	s->cap = cap;
-	return 0;
-}
-
-/* Append what fits; past max, stderr drops and the result fails. */
+/* Append what fits; past the cap, stderr drops and the result fails. */
 static int sink_append(struct sink *s, const char *data, size_t n)
 {
 	int r;
 
-	if (n > s->max - s->len) {
-		if (!s->truncate)
-			return -EPROTO;
-		n = s->max - s->len;
-	}
+	if (s->truncate && n > s->b.max - s->b.len)
+		n = s->b.max - s->b.len;
 	if (n == 0)
 		return 0;
-	r = sink_reserve(s, s->len + n + 1);
-	if (r < 0)
-		return r;
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return 0;
+	r = buffer_append(&s->b, data, n);
+	return r == -EFBIG ? -EPROTO : r;
 }
 
 enum sink_state {
@@ -560,7 +532,7 @@ static int run(char *const *files, const struct vars *env,
 		return -ENOTDIR;
 	if (!root_exists(root ? root : "/", bash))
 		return -ENOEXEC;
-	r = make_pipe(&out->fd, &out_w, out->max + sizeof(conf_bash_trailer));
+	r = make_pipe(&out->fd, &out_w, out->b.max + sizeof(conf_bash_trailer));
 	if (r == 0)
 		r = make_pipe(&err->fd, &err_w, 0);
 	if (r < 0)
@@ -572,7 +544,7 @@ static int run(char *const *files, const struct vars *env,
 	close(r);
 	if (null_fd < 0)
 		return -errno;
-	r = stage_files(root ? root : "/", files, out->max, st);
+	r = stage_files(root ? root : "/", files, out->b.max, st);
 	if (r == 0)
 		r = build_argv(bash, out_w, null_fd, err_w, st->files, env,
 			       whitelist, &argv);
@@ -597,7 +569,7 @@ static int run(char *const *files, const struct vars *env,
 	sink_drain(err, &r);
 	if (r < 0)
 		return r;
-	if (r == 127 && out->len == 0)
+	if (r == 127 && out->b.len == 0)
 		return -ENOEXEC;
 	if (r == EXIT_UNREADABLE)
 		return -EACCES;
@@ -621,16 +593,16 @@ int conf_bash_eval(char *const *files, const struct vars *env,
 	r = check_names(env, whitelist);
 	if (r < 0)
 		return r;
-	res.max = opts && opts->max_output ? opts->max_output
-					   : DEFAULT_MAX_OUTPUT;
-	err.max = DIAG_MAX;
+	res.b.max = opts && opts->max_output ? opts->max_output
+					     : DEFAULT_MAX_OUTPUT;
+	err.b.max = DIAG_MAX;
 	err.truncate = true;
 	r = run(files, env, whitelist, opts, &st, &res, &err);
-	if (diag && err.len > 0)
-		*diag = unstage_diag(&st, TAKE_PTR(err.buf));
+	if (diag && err.b.len > 0)
+		*diag = unstage_diag(&st, buffer_take(&err.b, NULL));
 	if (r == -EACCES)
 		log_err("%s: cannot be read by the sandbox user", files[0]);
 	if (r < 0)
 		return r;
-	return conf_bash_parse_result(res.buf, res.len, whitelist, out);
+	return conf_bash_parse_result(res.b.data, res.b.len, whitelist, out);
 }

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "conf/native.h"
+#include "lib/buffer.h"
+#include "lib/why.h"
 
 #define LEX_EOF (-1)
 
@@ -27,12 +29,6 @@
 #define CONF_NATIVE_MAX_OUTPUT	 (16u << 20)
 #define CONF_NATIVE_MAX_NEW_VARS 256
 
-/* A growable, always NUL-terminated string. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
 struct lexer {
 	const char *buf;
 	size_t len, pos;
@@ -40,58 +36,12 @@ struct lexer {
 	int last; /* the last character taken, for tilde expansion */
 	struct vars *scope;
 	struct conf_diag *diag;
-	struct sbuf name; /* the variable assigned */
-	struct sbuf ref;  /* the variable expanded */
-	struct sbuf val;
+	struct buffer name; /* the variable assigned */
+	struct buffer ref;  /* the variable expanded */
+	struct buffer val;
 	size_t output;	 /* value bytes produced so far */
 	size_t new_vars; /* variables created by the file */
 };
-
-static void sbuf_free(struct sbuf *b)
-{
-	free(b->p);
-	*b = (struct sbuf){0};
-}
-
-static int sbuf_grow(struct sbuf *b, size_t more)
-{
-	size_t need, cap;
-	char *p;
-
-	if (more > SIZE_MAX - 1 - b->len)
-		return -ENOMEM;
-	need = b->len + more + 1;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	int r = sbuf_grow(b, n);
-
-	if (r < 0)
-		return r;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static void sbuf_reset(struct sbuf *b)
-{
-	b->len = 0;
-	if (b->p)
-		b->p[0] = '\0';
-}
 
 static int refuse_at(struct lexer *lx, unsigned line, const char *fmt, ...)
 	_printf_(3, 4);
@@ -99,16 +49,15 @@ static int refuse_at(struct lexer *lx, unsigned line, const char *fmt, ...)
 /* Fill diag with "line N: why" and return -ENOTSUP. */
 static int refuse_at(struct lexer *lx, unsigned line, const char *fmt, ...)
 {
-	struct conf_diag *d = lx->diag;
-	int n;
+	char subject[sizeof("line ") + 10];
 	va_list ap;
+	int n;
 
-	d->line = line;
-	n = snprintf(d->reason, sizeof(d->reason), "line %u: ", line);
-	if (n < 0 || (size_t)n >= sizeof(d->reason))
-		return -ENOTSUP;
+	lx->diag->line = line;
+	n = snprintf(subject, sizeof(subject), "line %u", line);
 	va_start(ap, fmt);
-	vsnprintf(d->reason + n, sizeof(d->reason) - (size_t)n, fmt, ap);
+	why_vabout(lx->diag->reason, sizeof(lx->diag->reason), -ENOTSUP,
+		   subject, (size_t)n, fmt, ap);
 	va_end(ap);
 	return -ENOTSUP;
 }
@@ -295,12 +244,12 @@ static bool name_is_special(const char *name)
 }
 
 /* Take a name whose first character is known to be valid. */
-static int read_name(struct lexer *lx, struct sbuf *name)
+static int read_name(struct lexer *lx, struct buffer *name)
 {
-	sbuf_reset(name);
+	buffer_truncate(name, 0);
 	while (is_name_char(peek_cont(lx))) {
 		char c = (char)get_cont(lx);
-		int r = sbuf_add(name, &c, 1);
+		int r = buffer_append(name, &c, 1);
 
 		if (r < 0)
 			return r;
@@ -348,7 +297,7 @@ static int add_out(struct lexer *lx, const char *s, size_t n)
 	    lx->val.len > CONF_NATIVE_MAX_OUTPUT - lx->output - n)
 		return refuse(lx, "values larger than %u MiB in total",
 			      CONF_NATIVE_MAX_OUTPUT >> 20);
-	return sbuf_add(&lx->val, s, n);
+	return buffer_append(&lx->val, s, n);
 }
 
 static int add_char(struct lexer *lx, int c)
@@ -361,7 +310,7 @@ static int add_char(struct lexer *lx, int c)
 /* The value of NAME[idx] (lx->ref) appended to the value. */
 static int expand(struct lexer *lx, size_t idx)
 {
-	const char *name = lx->ref.p;
+	const char *name = lx->ref.data;
 	const char *s;
 
 	if (name_is_special(name))
@@ -397,7 +346,7 @@ static int parse_braced(struct lexer *lx)
 	}
 	if (c != '}')
 		return refuse(lx, "parameter expansion operator in ${%.40s...}",
-			      lx->ref.p);
+			      lx->ref.data);
 	return expand(lx, idx);
 }
 
@@ -561,11 +510,11 @@ static int parse_value(struct lexer *lx)
 	bool at_start = true;
 	int c;
 
-	sbuf_reset(&lx->val);
+	buffer_truncate(&lx->val, 0);
 	if (peek_cont(lx) == '(')
 		return refuse(lx,
 			      "array assignment %.40s=(...) is not understood",
-			      lx->name.p);
+			      lx->name.data);
 	while ((c = peek_cont(lx)) != LEX_EOF && !is_blank(c) && c != '\n' &&
 	       c != ';') {
 		int r = parse_value_char(lx, c, at_start);
@@ -645,13 +594,13 @@ static int parse_lhs(struct lexer *lx, size_t *idx)
 	if (c == '+' && peek_cont(lx) == '=')
 		return refuse(lx,
 			      "appending assignment %.40s+= is not understood",
-			      lx->name.p);
+			      lx->name.data);
 	if (c != '=')
 		return refuse_command(lx, start, line);
-	if (name_is_special(lx->name.p))
+	if (name_is_special(lx->name.data))
 		return refuse(lx,
 			      "assignment to %.40s, special to bash or dkms",
-			      lx->name.p);
+			      lx->name.data);
 	return 0;
 }
 
@@ -665,11 +614,12 @@ static int parse_assignment(struct lexer *lx)
 	r = parse_value(lx);
 	if (r < 0)
 		return r;
-	if (!vars_find(lx->scope, lx->name.p) &&
+	if (!vars_find(lx->scope, lx->name.data) &&
 	    ++lx->new_vars > CONF_NATIVE_MAX_NEW_VARS)
 		return refuse(lx, "more than %d variables",
 			      CONF_NATIVE_MAX_NEW_VARS);
-	r = vars_set(lx->scope, lx->name.p, idx, lx->val.p ? lx->val.p : "");
+	r = vars_set(lx->scope, lx->name.data, idx,
+		     lx->val.data ? lx->val.data : "");
 	if (r < 0)
 		return r;
 	lx->output += lx->val.len;
@@ -730,9 +680,9 @@ int conf_native_source(const char *buf, size_t len, struct vars *scope,
 		r = parse_file(&lx);
 	if (r == -ENOMEM)
 		refuse(&lx, "out of memory");
-	sbuf_free(&lx.name);
-	sbuf_free(&lx.ref);
-	sbuf_free(&lx.val);
+	buffer_free(&lx.name);
+	buffer_free(&lx.ref);
+	buffer_free(&lx.val);
 	return r;
 }
 
@@ -741,12 +691,11 @@ int conf_native_source(const char *buf, size_t len, struct vars *scope,
 
 static int refuse_value(struct conf_diag *diag, const char *why)
 {
-	if (diag) {
-		diag->line = 0;
-		snprintf(diag->reason, sizeof(diag->reason),
-			 "a value with %s is re-expanded by dkms", why);
-	}
-	return -ENOTSUP;
+	if (!diag)
+		return -ENOTSUP;
+	diag->line = 0;
+	return why_set(diag->reason, sizeof(diag->reason), -ENOTSUP,
+		       "a value with %s is re-expanded by dkms", why);
 }
 
 /*

@@ -6,15 +6,16 @@
  * decision, not the whole run.
  */
 #include <fcntl.h>
-#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
 
 #include "conf/pattern.h"
+#include "lib/child.h"
 #include "lib/log.h"
+#include "lib/why.h"
 
 /* ASan reserves terabytes of shadow memory: no RLIMIT_AS under it (gcc
  * says so with __SANITIZE_ADDRESS__, clang with __has_feature). */
@@ -30,18 +31,6 @@
 #define CHILD_DONE_BASE 'a'
 /* Bounds above this are as bad as any; keeps the product from wrapping. */
 #define COUNT_CAP 100000UL
-
-static void say(char *why, size_t len, const char *fmt, ...) _printf_(3, 4);
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 /* Past a bracket expression starting at p ('['): "[]a]", "[^]a]" and
  * "[[:alpha:]]" keep their ']' inside.  Returns the char after it, or
@@ -107,12 +96,13 @@ enum pattern_safety pattern_screen(const char *pattern, char *why,
 	unsigned depth = 0;
 
 	if (len > PATTERN_MAX_LEN) {
-		say(why, why_len, "longer than %d characters", PATTERN_MAX_LEN);
+		why_set(why, why_len, 0, "longer than %d characters",
+			PATTERN_MAX_LEN);
 		return PATTERN_REFUSED;
 	}
 	if (len > PATTERN_SAFE_LEN) {
-		say(why, why_len, "longer than %d characters",
-		    PATTERN_SAFE_LEN);
+		why_set(why, why_len, 0, "longer than %d characters",
+			PATTERN_SAFE_LEN);
 		return PATTERN_CONFINED;
 	}
 	for (const char *p = pattern; *p;) {
@@ -125,16 +115,17 @@ enum pattern_safety pattern_screen(const char *pattern, char *why,
 			continue;
 		case '\\':
 			if (p[1] >= '1' && p[1] <= '9') {
-				say(why, why_len, "back-reference \\%c", p[1]);
+				why_set(why, why_len, 0, "back-reference \\%c",
+					p[1]);
 				return PATTERN_CONFINED;
 			}
 			p += p[1] ? 2 : 1;
 			continue;
 		case '(':
 			if (++depth > PATTERN_SAFE_DEPTH) {
-				say(why, why_len,
-				    "groups nested deeper than %d",
-				    PATTERN_SAFE_DEPTH);
+				why_set(why, why_len, 0,
+					"groups nested deeper than %d",
+					PATTERN_SAFE_DEPTH);
 				return PATTERN_CONFINED;
 			}
 			break;
@@ -149,9 +140,9 @@ enum pattern_safety pattern_screen(const char *pattern, char *why,
 			/* Nested or not, counts multiply in the worst case. */
 			product *= copies;
 			if (product > PATTERN_SAFE_COUNT) {
-				say(why, why_len,
-				    "repetition counts above %d in all",
-				    PATTERN_SAFE_COUNT);
+				why_set(why, why_len, 0,
+					"repetition counts above %d in all",
+					PATTERN_SAFE_COUNT);
 				return PATTERN_CONFINED;
 			}
 			p = q;
@@ -232,34 +223,17 @@ static _Noreturn void child_match(int wfd, const char *text,
 	_exit(0);
 }
 
-static int reap(pid_t pid)
-{
-	int status = 0;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
 /* Wait for the child's one byte until the deadline. */
-static int wait_answer(int rfd, char *done)
+static int wait_answer(int rfd, unsigned long long deadline, char *done)
 {
-	unsigned long long deadline = now_ns() + PATTERN_CHILD_MS * 1000000ULL;
-
 	for (;;) {
-		unsigned long long now = now_ns();
-		struct pollfd p = {.fd = rfd, .events = POLLIN};
 		ssize_t n;
-		int r;
+		int r = child_poll(rfd, deadline);
 
-		if (now >= deadline)
+		if (r == 0)
 			return -ETIME;
-		r = poll(&p, 1, (int)((deadline - now) / 1000000ULL) + 1);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r <= 0)
-			continue;
+		if (r < 0)
+			return r;
 		n = read(rfd, done, 1);
 		if (n == 1)
 			return 0;
@@ -273,8 +247,9 @@ static int wait_answer(int rfd, char *done)
 static int match_confined(const char *text, const char *pattern, bool by_line,
 			  char *why, size_t why_len)
 {
-	_cleanup_(closep) int rfd = -1, wfd = -1;
-	int fds[2], r, status;
+	unsigned long long deadline = child_deadline(PATTERN_CHILD_MS);
+	_cleanup_(closep) int rfd = -1, wfd = -1, pidfd = -1;
+	int fds[2], r, k, status = 0;
 	char done = 0;
 	pid_t pid;
 
@@ -285,32 +260,32 @@ static int match_confined(const char *text, const char *pattern, bool by_line,
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		say(why, why_len, "cannot fork to match it: %s", strerror(-r));
-		return r;
+		return why_set(why, why_len, r, "cannot fork to match it: %s",
+			       strerror(-r));
 	}
 	if (pid == 0)
 		child_match(wfd, text, pattern, by_line);
 	close(TAKE_FD(wfd));
-	r = wait_answer(rfd, &done);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	r = wait_answer(rfd, deadline, &done);
+	/*
+	 * The child starts nothing, so its pid is all there is to kill; it
+	 * stays in our process group, where the terminal's signals reach it.
+	 * child_wait kills it in any case: after an answer it is exiting.
+	 */
+	k = child_wait(pid, pidfd, r == 0 ? 0 : deadline, &status);
+	if (r == -ETIME)
+		return why_set(why, why_len, r,
+			       "matching took longer than %d ms",
+			       PATTERN_CHILD_MS);
+	if (r == -EFAULT && k == 0 && child_exit_code(status) > 128)
+		return why_set(why, why_len, r,
+			       "matching was killed by signal %d (stack, "
+			       "memory or CPU time exhausted)",
+			       child_exit_code(status) - 128);
 	if (r < 0)
-		kill(pid, SIGKILL);
-	status = reap(pid);
-	if (r == -ETIME) {
-		say(why, why_len, "matching took longer than %d ms",
-		    PATTERN_CHILD_MS);
-		return r;
-	}
-	if (r == -EFAULT && status != -1 && WIFSIGNALED(status)) {
-		say(why, why_len,
-		    "matching was killed by signal %d (stack, memory or "
-		    "CPU time exhausted)",
-		    WTERMSIG(status));
-		return r;
-	}
-	if (r < 0) {
-		say(why, why_len, "matching failed: %s", strerror(-r));
-		return r;
-	}
+		return why_set(why, why_len, r, "matching failed: %s",
+			       strerror(-r));
 	r = done - CHILD_DONE_BASE;
 	if (r < 0 || r > 3)
 		return -EPROTO;
@@ -322,13 +297,12 @@ int pattern_match(const char *text, const char *pattern, bool by_line,
 {
 	char reason[128] = "";
 
-	say(why, why_len, "%s", "");
+	why_set(why, why_len, 0, "%s", "");
 	switch (pattern_screen(pattern, reason, sizeof(reason))) {
 	case PATTERN_SAFE:
 		return match_here(text, pattern, by_line);
 	case PATTERN_REFUSED:
-		say(why, why_len, "refused: %s", reason);
-		return -E2BIG;
+		return why_set(why, why_len, -E2BIG, "refused: %s", reason);
 	default:
 		log_debug("pattern: %s; matching in a confined child", reason);
 		return match_confined(text, pattern, by_line, why, why_len);

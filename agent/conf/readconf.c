@@ -26,6 +26,8 @@
 
 #include "conf/pattern.h"
 #include "conf/readconf.h"
+#include "lib/buffer.h"
+#include "lib/why.h"
 
 /* dkms_conf_variables of 3.0.10, in its order, then upstream's additions. */
 const char *const dkms_conf_whitelist[] = {
@@ -111,55 +113,9 @@ static bool is_ifs(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
-/* A growable byte buffer; contents may hold NULs until the end. */
-struct sbuf {
-	char *p;
-	size_t n, cap;
-};
-
-static void sbuf_free(struct sbuf *b)
+static int append_char(struct buffer *b, char c)
 {
-	free(b->p);
-	*b = (struct sbuf){0};
-}
-
-static int sbuf_put(struct sbuf *b, const char *s, size_t len)
-{
-	if (len >= SIZE_MAX - b->n)
-		return -ENOMEM;
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 32;
-		char *np;
-
-		while (cap < b->n + len + 1) {
-			if (cap > SIZE_MAX / 2)
-				return -ENOMEM;
-			cap *= 2;
-		}
-		np = realloc(b->p, cap);
-		if (!np)
-			return -ENOMEM;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
-static int sbuf_putc(struct sbuf *b, char c)
-{
-	return sbuf_put(b, &c, 1);
-}
-
-/* Hand the buffer on as a C string ("" when nothing was put). */
-static char *sbuf_take(struct sbuf *b)
-{
-	char *s = b->p ? b->p : strdup("");
-
-	*b = (struct sbuf){0};
-	return s;
+	return buffer_append(b, &c, 1);
 }
 
 /*
@@ -890,19 +846,6 @@ void dkms_conf_free(struct dkms_conf *conf)
 
 /* ---- dkms-boot's own refusals ---------------------------------------- */
 
-static void set_reason(char *reason, size_t len, const char *fmt, ...)
-	_printf_(3, 4);
-static void set_reason(char *reason, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!reason || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(reason, len, fmt, ap);
-	va_end(ap);
-}
-
 /* A path component equal to "..". */
 static bool has_dotdot(const char *p)
 {
@@ -964,15 +907,15 @@ int dkms_conf_validate_names(const struct dkms_conf *conf, char *reason,
 
 	why = bad_package_word(conf->package_name);
 	if (why) {
-		set_reason(reason, reason_len, "PACKAGE_NAME \"%s\" %s",
-			   nz(conf->package_name), why);
-		return -EINVAL;
+		return why_set(reason, reason_len, -EINVAL,
+			       "PACKAGE_NAME \"%s\" %s", nz(conf->package_name),
+			       why);
 	}
 	why = bad_package_word(conf->package_version);
 	if (why) {
-		set_reason(reason, reason_len, "PACKAGE_VERSION \"%s\" %s",
-			   nz(conf->package_version), why);
-		return -EINVAL;
+		return why_set(reason, reason_len, -EINVAL,
+			       "PACKAGE_VERSION \"%s\" %s",
+			       nz(conf->package_version), why);
 	}
 	for (size_t i = 0; i < conf->n_mods; i++) {
 		const struct dkms_module_entry *m = &conf->mods[i];
@@ -994,11 +937,10 @@ int dkms_conf_validate_names(const struct dkms_conf *conf, char *reason,
 		for (size_t k = 0; k < ARRAY_SIZE(checks); k++) {
 			if (!checks[k].why)
 				continue;
-			set_reason(reason, reason_len,
-				   "record #%zu: %s \"%s\" %s", i,
-				   checks[k].what, nz(checks[k].val),
-				   checks[k].why);
-			return -EINVAL;
+			return why_set(reason, reason_len, -EINVAL,
+				       "record #%zu: %s \"%s\" %s", i,
+				       checks[k].what, nz(checks[k].val),
+				       checks[k].why);
 		}
 	}
 	return 0;
@@ -1019,7 +961,7 @@ static int hexval(char c)
 
 /* One escape after a backslash at *p (p points past it).  Returns 1 when
  * \c ends the output, 0 otherwise, or -ENOMEM. */
-static int echo_escape(const char **pp, struct sbuf *out)
+static int echo_escape(const char **pp, struct buffer *out)
 {
 	static const char plain[] = "abeEfnrtv\\";
 	static const char value[] = "\a\b\033\033\f\n\r\t\v\\";
@@ -1033,27 +975,27 @@ static int echo_escape(const char **pp, struct sbuf *out)
 	hit = *p ? strchr(plain, *p) : NULL;
 	if (hit) {
 		*pp = p + 1;
-		return sbuf_putc(out, value[hit - plain]);
+		return append_char(out, value[hit - plain]);
 	}
 	if (*p == '0') {
 		for (p++; digits < 3 && *p >= '0' && *p <= '7'; digits++)
 			v = v * 8 + (unsigned long)(*p++ - '0');
 		*pp = p;
-		return sbuf_putc(out, (char)(v & 0xff));
+		return append_char(out, (char)(v & 0xff));
 	}
 	max = *p == 'x' ? 2 : *p == 'u' ? 4 : *p == 'U' ? 8 : 0;
 	if (!max || hexval(p[1]) < 0) {
 		/* Not an escape: the backslash stays. */
-		return sbuf_putc(out, '\\');
+		return append_char(out, '\\');
 	}
 	for (p++; digits < max && hexval(*p) >= 0; digits++)
 		v = v * 16 + (unsigned long)hexval(*p++);
 	*pp = p;
 	if (max == 2 || v <= 0x7f)
-		return sbuf_putc(out, (char)(v & 0xff));
+		return append_char(out, (char)(v & 0xff));
 	/* The C locale cannot convert it: bash prints it back. */
 	snprintf(buf, sizeof(buf), v <= 0xffff ? "\\u%04lX" : "\\U%08lX", v);
-	return sbuf_put(out, buf, strlen(buf));
+	return buffer_append(out, buf, strlen(buf));
 }
 
 /*
@@ -1064,7 +1006,7 @@ static int echo_escape(const char **pp, struct sbuf *out)
  * without echo's final newline; returns 1 when \c cut the output short,
  * 0, or -ENOMEM.
  */
-static int echo_unquoted(const char *arg, struct sbuf *out)
+static int echo_unquoted(const char *arg, struct buffer *out)
 {
 	bool options = true, escapes = false, first = true;
 	const char *p = arg;
@@ -1087,14 +1029,14 @@ static int echo_unquoted(const char *arg, struct sbuf *out)
 			continue;
 		}
 		options = false;
-		if (!first && sbuf_putc(out, ' ') < 0)
+		if (!first && append_char(out, ' ') < 0)
 			return -ENOMEM;
 		first = false;
 		for (const char *q = p; q < p + len;) {
 			int r;
 
 			if (!escapes || *q != '\\') {
-				if (sbuf_putc(out, *q++) < 0)
+				if (append_char(out, *q++) < 0)
 					return -ENOMEM;
 				continue;
 			}
@@ -1111,19 +1053,20 @@ static int echo_unquoted(const char *arg, struct sbuf *out)
 }
 
 /* One s:\(A\)\(B\):\1 \2:g pass, A and B being [0-9] or [^0-9]. */
-static int sed_split(const struct sbuf *in, bool first_digit, struct sbuf *out)
+static int sed_split(const struct buffer *in, bool first_digit,
+		     struct buffer *out)
 {
-	for (size_t i = 0; i < in->n;) {
+	for (size_t i = 0; i < in->len;) {
 		int r;
 
-		if (i + 1 < in->n && is_digit(in->p[i]) == first_digit &&
-		    is_digit(in->p[i + 1]) != first_digit) {
-			char three[3] = {in->p[i], ' ', in->p[i + 1]};
+		if (i + 1 < in->len && is_digit(in->data[i]) == first_digit &&
+		    is_digit(in->data[i + 1]) != first_digit) {
+			char three[3] = {in->data[i], ' ', in->data[i + 1]};
 
-			r = sbuf_put(out, three, 3);
+			r = buffer_append(out, three, 3);
 			i += 2;
 		} else {
-			r = sbuf_putc(out, in->p[i++]);
+			r = append_char(out, in->data[i++]);
 		}
 		if (r < 0)
 			return r;
@@ -1132,22 +1075,24 @@ static int sed_split(const struct sbuf *in, bool first_digit, struct sbuf *out)
 }
 
 /* s: \([0-9]\) : 00\1 :g (width 1) and s: \([0-9][0-9]\) : 0\1 :g. */
-static int sed_pad(const struct sbuf *in, size_t width, struct sbuf *out)
+static int sed_pad(const struct buffer *in, size_t width, struct buffer *out)
 {
-	for (size_t i = 0; i < in->n;) {
-		bool hit = i + width + 1 < in->n && in->p[i] == ' ' &&
-			   in->p[i + width + 1] == ' ';
+	for (size_t i = 0; i < in->len;) {
+		bool hit = i + width + 1 < in->len && in->data[i] == ' ' &&
+			   in->data[i + width + 1] == ' ';
 		int r;
 
 		for (size_t k = 1; hit && k <= width; k++)
-			hit = is_digit(in->p[i + k]);
+			hit = is_digit(in->data[i + k]);
 		if (hit) {
-			r = sbuf_put(out, width == 1 ? " 00" : " 0", 4 - width);
+			r = buffer_append(out, width == 1 ? " 00" : " 0",
+					  4 - width);
 			if (r == 0)
-				r = sbuf_put(out, in->p + i + 1, width + 1);
+				r = buffer_append(out, in->data + i + 1,
+						  width + 1);
 			i += width + 2;
 		} else {
-			r = sbuf_putc(out, in->p[i++]);
+			r = append_char(out, in->data[i++]);
 		}
 		if (r < 0)
 			return r;
@@ -1156,35 +1101,35 @@ static int sed_pad(const struct sbuf *in, size_t width, struct sbuf *out)
 }
 
 /* VER's sed script on one line (without its newline), appended to out. */
-static int ver_line(const char *line, size_t len, struct sbuf *out)
+static int ver_line(const char *line, size_t len, struct buffer *out)
 {
-	struct sbuf x = {0}, y = {0};
+	struct buffer x = {0}, y = {0};
 	int r;
 
-	r = sbuf_put(&x, line, len);
+	r = buffer_append(&x, line, len);
 	if (r == 0)
 		r = sed_split(&x, false, &y); /* \([^0-9]\)\([0-9]\) */
-	x.n = 0;
+	buffer_truncate(&x, 0);
 	if (r == 0)
 		r = sed_split(&y, true, &x); /* \([0-9]\)\([^0-9]\) */
-	y.n = 0;
+	buffer_truncate(&y, 0);
 	if (r == 0) /* s:\(.*\): \1 : */
-		r = sbuf_putc(&y, ' ');
+		r = append_char(&y, ' ');
 	if (r == 0)
-		r = sbuf_put(&y, x.p ? x.p : "", x.n);
+		r = buffer_append(&y, x.data ? x.data : "", x.len);
 	if (r == 0)
-		r = sbuf_putc(&y, ' ');
-	x.n = 0;
+		r = append_char(&y, ' ');
+	buffer_truncate(&x, 0);
 	if (r == 0)
 		r = sed_pad(&y, 1, &x);
-	y.n = 0;
+	buffer_truncate(&y, 0);
 	if (r == 0)
 		r = sed_pad(&x, 2, &y);
-	for (size_t i = 0; r == 0 && i < y.n; i++) /* s: ::g */
-		if (y.p[i] != ' ')
-			r = sbuf_putc(out, y.p[i]);
-	sbuf_free(&x);
-	sbuf_free(&y);
+	for (size_t i = 0; r == 0 && i < y.len; i++) /* s: ::g */
+		if (y.data[i] != ' ')
+			r = append_char(out, y.data[i]);
+	buffer_free(&x);
+	buffer_free(&y);
 	return r;
 }
 
@@ -1194,38 +1139,37 @@ static int ver_line(const char *line, size_t len, struct sbuf *out)
  */
 char *dkms_ver_key(const char *version)
 {
-	struct sbuf echoed = {0}, out = {0};
+	struct buffer echoed = {0}, out = {0};
 	size_t start = 0, w = 0;
 	int r;
 
 	r = echo_unquoted(nz(version), &echoed);
 	while (r >= 0) {
-		const char *base = echoed.p ? echoed.p : "";
-		const char *nl = echoed.n > start ? memchr(base + start, '\n',
-							   echoed.n - start)
-						  : NULL;
-		size_t end = nl ? (size_t)(nl - base) : echoed.n;
+		const char *base = echoed.data ? echoed.data : "";
+		const char *nl = echoed.len > start ? memchr(base + start, '\n',
+							     echoed.len - start)
+						    : NULL;
+		size_t end = nl ? (size_t)(nl - base) : echoed.len;
 
 		r = ver_line(base + start, end - start, &out);
 		if (r == 0 && nl)
-			r = sbuf_putc(&out, '\n');
+			r = append_char(&out, '\n');
 		if (!nl || r < 0)
 			break;
 		start = end + 1;
 	}
-	sbuf_free(&echoed);
+	buffer_free(&echoed);
 	if (r < 0) {
-		sbuf_free(&out);
+		buffer_free(&out);
 		return NULL;
 	}
-	for (size_t i = 0; i < out.n; i++)
-		if (out.p[i] != '\0')
-			out.p[w++] = out.p[i];
-	while (w > 0 && out.p[w - 1] == '\n')
+	for (size_t i = 0; i < out.len; i++)
+		if (out.data[i] != '\0')
+			out.data[w++] = out.data[i];
+	while (w > 0 && out.data[w - 1] == '\n')
 		w--;
-	if (out.p)
-		out.p[w] = '\0';
-	return sbuf_take(&out);
+	buffer_truncate(&out, w);
+	return buffer_take(&out, NULL);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
+#include "lib/buffer.h"
 #include "lib/rootfs.h"
 
 /*
@@ -82,57 +83,42 @@ bool root_is_slash(const char *root)
 	return !root || !root[0] || streq(root, "/");
 }
 
-/* Growable path buffer holding the canonical in-root prefix. */
-struct pbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int pbuf_push(struct pbuf *b, const char *name, size_t n)
+/*
+ * The canonical in-root prefix is built in a struct buffer whose max is
+ * PATH_MAX - 1: a longer path is -ENAMETOOLONG, as the kernel says.
+ */
+static int pbuf_push(struct buffer *b, const char *name, size_t n)
 {
-	if (b->len + n + 2 > PATH_MAX)
-		return -ENAMETOOLONG;
-	if (b->len + n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		char *ns;
+	int r = buffer_reserve(b, n + 1);
 
-		while (cap < b->len + n + 2)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns)
-			return -ENOMEM;
-		b->s = ns;
-		b->cap = cap;
-	}
-	b->s[b->len++] = '/';
-	memcpy(b->s + b->len, name, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
+	if (r == 0)
+		r = buffer_append(b, "/", 1);
+	if (r == 0)
+		r = buffer_append(b, name, n);
+	return r == -EFBIG ? -ENAMETOOLONG : r;
 }
 
-static void pbuf_pop(struct pbuf *b)
+static void pbuf_pop(struct buffer *b)
 {
-	while (b->len > 0 && b->s[b->len - 1] != '/')
-		b->len--;
-	if (b->len > 0)
-		b->len--;
-	if (b->s)
-		b->s[b->len] = '\0';
+	size_t len = b->len;
+
+	while (len > 0 && b->data[len - 1] != '/')
+		len--;
+	buffer_truncate(b, len > 0 ? len - 1 : 0);
 }
 
 /* Host path of the canonical prefix in b (root + prefix). */
-static char *pbuf_host(const char *root, const struct pbuf *b)
+static char *pbuf_host(const char *root, const struct buffer *b)
 {
 	return xasprintf("%s%s", root_is_slash(root) ? "" : root,
-			 b->len ? b->s : "/");
+			 b->len ? b->data : "/");
 }
 
 /*
  * Past a missing component nothing can be a symlink: take the rest
  * lexically, as `realpath -m` does.
  */
-static int append_missing(struct pbuf *b, const char *rest)
+static int append_missing(struct buffer *b, const char *rest)
 {
 	while (*rest) {
 		size_t n;
@@ -168,7 +154,7 @@ static int splice_link(char **rest, const char *target, const char *after)
 	return 0;
 }
 
-static int step_link(const char *root, struct pbuf *b, char **rest,
+static int step_link(const char *root, struct buffer *b, char **rest,
 		     const char *after, unsigned *links)
 {
 	_cleanup_(freep) char *host = pbuf_host(root, b);
@@ -204,7 +190,7 @@ int root_canon(const char *root, const char *path, unsigned flags, char **canon)
 int root_canon_walk(const char *root, const char *path, unsigned flags,
 		    char **canon)
 {
-	struct pbuf b = {0};
+	struct buffer b = {.max = PATH_MAX - 1};
 	_cleanup_(freep) char *rest = strdup(path);
 	unsigned links = 0;
 	size_t pos = 0;
@@ -274,18 +260,18 @@ int root_canon_walk(const char *root, const char *path, unsigned flags,
 			break;
 		}
 	}
-	if (r < 0) {
-		free(b.s);
-		return r;
+	if (r == 0 && b.len == 0)
+		r = buffer_append(&b, "/", 1);
+	if (r == 0) {
+		char *c = buffer_take(&b, NULL);
+
+		if (c)
+			*canon = c;
+		else
+			r = -ENOMEM;
 	}
-	if (b.len == 0) {
-		free(b.s);
-		b.s = strdup("/");
-		if (!b.s)
-			return -ENOMEM;
-	}
-	*canon = b.s;
-	return 0;
+	buffer_free(&b);
+	return r;
 }
 
 static int root_path_flags(const char *root, const char *path, unsigned flags,

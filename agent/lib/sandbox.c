@@ -38,6 +38,7 @@
 #include "lib/rootfs.h"
 
 #include "lib/sandbox.h"
+#include "lib/walk.h"
 
 #ifdef DKMS_BOOT_TEST_BUILD
 /*
@@ -63,7 +64,6 @@ bool sandbox_test_old_kernel, sandbox_test_no_overlay;
 #define DEV_OPTIONS	 "size=1m,mode=755"
 #define CHILD_SETUP_EXIT 126
 #define EXEC_FAILED_EXIT 127
-#define CHOWN_MAX_DEPTH	 256
 
 static char *const default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -1467,96 +1467,46 @@ bool sandbox_supported(void)
 	return supported;
 }
 
-static int chown_dir(int fd, const char *path, dev_t dev, unsigned depth);
-
-static int chown_failed(const char *path, const char *name, const char *what)
-{
-	int r = -errno;
-
-	log_err("sandbox: cannot %s %s/%s: %s", what, path, name, strerror(-r));
-	return r;
-}
-
-static int chown_entry(DIR *d, const char *path, const char *name, dev_t dev,
-		       unsigned depth)
-{
-	_cleanup_(freep) char *sub = NULL;
-	struct stat st;
-	int fd;
-
-	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return chown_failed(path, name, "stat");
-	/* Another file system mounted in the build dir is not ours. */
-	if (st.st_dev != dev)
-		return 0;
-	if (fchownat(dirfd(d), name, SANDBOX_UID, SANDBOX_GID,
-		     AT_SYMLINK_NOFOLLOW) < 0)
-		return chown_failed(path, name, "chown");
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	sub = path_join(path, name);
-	if (!sub)
-		return -ENOMEM;
-	fd = openat(dirfd(d), name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return chown_failed(path, name, "open");
-	return chown_dir(fd, sub, dev, depth + 1);
-}
-
 /*
- * Takes fd.  Walks by fd, never by path, so that a symlink swapped in by
- * a process of the sandbox user cannot redirect the chown.
+ * Walks by fd, never by path, so that a symlink swapped in by a process
+ * of the sandbox user cannot redirect the chown; no depth limit, so that
+ * a build cannot keep part of its tree out of reach by nesting it.
  */
-static int chown_dir(int fd, const char *path, dev_t dev, unsigned depth)
+static int chown_one(const struct walk_entry *e, void *userdata)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	if (depth > CHOWN_MAX_DEPTH) {
-		close(fd);
-		log_err("sandbox: %s: too deep", path);
-		return -ELOOP;
+	(void)userdata;
+	switch (e->event) {
+	case WALK_OTHER_FS:
+		/* Another file system mounted in the build dir is not ours. */
+		return 0;
+	case WALK_DIR_POST:
+		return 0;
+	case WALK_DIR_PRE:
+		if (e->depth == 0) {
+			if (fchown(e->fd, SANDBOX_UID, SANDBOX_GID) < 0)
+				goto fail;
+			return 0;
+		}
+		break;
+	case WALK_FILE:
+		if (e->depth == 0) {
+			/* The top is opened O_NOFOLLOW: a link there is
+			 * refused. */
+			errno = S_ISLNK(e->st->st_mode) ? ELOOP : ENOTDIR;
+			goto fail;
+		}
+		break;
 	}
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
-		log_err("sandbox: cannot read %s: %s", path, strerror(-r));
-		return r;
-	}
-	while ((errno = 0, de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		r = chown_entry(d, path, de->d_name, dev, depth);
-		if (r < 0)
-			return r;
-	}
-	if (errno) {
-		r = -errno;
-		log_err("sandbox: cannot read %s: %s", path, strerror(-r));
-		return r;
-	}
+	if (fchownat(e->dirfd, e->name, SANDBOX_UID, SANDBOX_GID,
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		goto fail;
 	return 0;
+fail:
+	log_err("sandbox: cannot chown %s: %s", e->path, strerror(errno));
+	return -errno;
 }
 
 int sandbox_chown_tree(const char *host_dir)
 {
-	struct stat st;
-	int r, fd = open(host_dir,
-			 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0) {
-		r = -errno;
-		log_err("sandbox: cannot open %s: %s", host_dir, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || fchown(fd, SANDBOX_UID, SANDBOX_GID) < 0) {
-		r = -errno;
-		close(fd);
-		log_err("sandbox: cannot chown %s: %s", host_dir, strerror(-r));
-		return r;
-	}
-	return chown_dir(fd, host_dir, st.st_dev, 0);
+	return walk_tree(AT_FDCWD, host_dir, WALK_SAME_FS, chown_one, NULL);
 }

@@ -821,6 +821,48 @@ static void test_nproc(void **state)
 		       "1024                 processes \n");
 }
 
+/*
+ * A build can nest its tree deeper than any depth limit (and far past
+ * PATH_MAX): all of it must still become the sandbox user's.
+ */
+static void test_chown_deep_tree(void **state)
+{
+	enum { DEPTH = 3000 };
+	int fd = open(build, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < DEPTH; i++) {
+		int sub;
+
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(sub >= 0);
+		close(fd);
+		fd = sub;
+	}
+	/* A file at the very bottom, the last thing reached. */
+	close(openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	close(fd);
+
+	assert_int_equal(sandbox_chown_tree(build), 0);
+	fd = open(build, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (int i = 0; i < DEPTH; i++) {
+		int sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		assert_true(sub >= 0);
+		assert_int_equal(fstat(sub, &st), 0);
+		assert_int_equal(st.st_uid, SANDBOX_UID);
+		assert_int_equal(st.st_gid, SANDBOX_GID);
+		close(fd);
+		fd = sub;
+	}
+	assert_int_equal(fstatat(fd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_uid, SANDBOX_UID);
+	close(fd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -837,6 +879,7 @@ int main(void)
 		T(test_unprivileged),
 		T(test_unprivileged_needs_owner),
 		T(test_chown_tree),
+		T(test_chown_deep_tree),
 		T(test_timeout),
 		T(test_background_killed),
 		T(test_exit_status),
