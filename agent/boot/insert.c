@@ -10,6 +10,7 @@
 
 #include "boot/insert.h"
 #include "lib/log.h"
+#include "lib/why.h"
 
 /* Deeper dependency chains than this are a loop in a broken modules.dep. */
 #define DEPTH_MAX 32
@@ -122,7 +123,7 @@ static void result(struct insert_result *res, enum insert_outcome o,
 	res->why[0] = '\0';
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(res->why, sizeof(res->why), fmt, ap);
+		why_vset(res->why, sizeof(res->why), 0, fmt, ap);
 		va_end(ap);
 	}
 }

@@ -35,12 +35,12 @@ static int describe(const char *zst_host, const void *data, size_t len,
 	int r = modinfo_read(zst_host, &mi);
 
 	if (r < 0)
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s: not a kernel module (%s)", mm->name,
-				  strerror(-r));
+		return why_set(why, wl, -EBADMSG,
+			       "%s: not a kernel module (%s)", mm->name,
+			       strerror(-r));
 	if (!mi.vermagic || !*mi.vermagic)
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s: the module has no vermagic", mm->name);
+		return why_set(why, wl, -EBADMSG,
+			       "%s: the module has no vermagic", mm->name);
 	mm->vermagic = strdup(mi.vermagic);
 	mm->srcversion = dup_or_null(mi.srcversion);
 	mm->modversion = dup_or_null(mi.version);
@@ -70,15 +70,15 @@ static int write_module(int dirfd, const char *tmp_host, size_t i,
 	if (!mm->name || !mm->file || !mm->location)
 		return -ENOMEM;
 	if (!cache_safe_component(mm->name))
-		return cache_whyf(why, wl, -EINVAL,
-				  "\"%s\": not a safe module name", mm->name);
+		return why_set(why, wl, -EINVAL,
+			       "\"%s\": not a safe module name", mm->name);
 	mm->size = src->lens[i];
 	cache_sha256_hex(src->data[i], src->lens[i], hex);
 	mm->sha256 = strdup(hex);
 	r = compress_buffer(COMPRESS_ZST, src->data[i], src->lens[i], &z, &zl);
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s: cannot compress: %s",
-				  mm->name, strerror(-r));
+		return why_set(why, wl, r, "%s: cannot compress: %s", mm->name,
+			       strerror(-r));
 	host = path_join(tmp_host, mm->file);
 	if (!host || !mm->sha256)
 		return -ENOMEM;
@@ -86,7 +86,7 @@ static int write_module(int dirfd, const char *tmp_host, size_t i,
 	if (r == 0)
 		r = cache_own_payload(host);
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s: %s", host, strerror(-r));
+		return why_set(why, wl, r, "%s: %s", host, strerror(-r));
 	(void)dirfd;
 	return describe(host, src->data[i], src->lens[i], mm, why, wl);
 }
@@ -124,7 +124,7 @@ static int write_entry(const char *tmp_host, const struct cache_add_src *src,
 		if (r == 0 && (!vermagic_release(man->mods[i].vermagic, rel,
 						 sizeof(rel)) ||
 			       !streq(rel, man->kernel)))
-			r = cache_whyf(
+			r = why_set(
 				why, wl, -EBADMSG,
 				"%s: vermagic \"%s\" is not for %s; not added",
 				man->mods[i].name, man->mods[i].vermagic,
@@ -135,8 +135,8 @@ static int write_entry(const char *tmp_host, const struct cache_add_src *src,
 
 		r = dst ? copy_payload(src->conf_host, dst) : -ENOMEM;
 		if (r < 0)
-			cache_whyf(why, wl, r, "%s: %s", src->conf_host,
-				   strerror(-r));
+			why_set(why, wl, r, "%s: %s", src->conf_host,
+				strerror(-r));
 	}
 	if (r == 0)
 		r = manifest_format(man, &text, &tl);
@@ -163,19 +163,18 @@ int cache_add(const struct dkb_ctx *c, const struct cache_opts *o,
 
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
 		if (!cache_safe_component(parts[i]))
-			return cache_whyf(why, wl, -EINVAL,
-					  "\"%s\": not a safe name", parts[i]);
+			return why_set(why, wl, -EINVAL,
+				       "\"%s\": not a safe name", parts[i]);
 	if (!kin || root_path(c->root, kin, &khost) < 0)
 		return -ENOMEM;
 	r = make_dirs(khost, 0755);
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s: %s", kin, strerror(-r));
+		return why_set(why, wl, r, "%s: %s", kin, strerror(-r));
 	tmp = xasprintf("%s/.%s.tmp.XXXXXX", khost, a);
 	final = path_join(khost, a);
 	if (!tmp || !final || !mkdtemp(tmp))
-		return cache_whyf(why, wl, -errno,
-				  "%s: cannot create a temporary entry: %m",
-				  kin);
+		return why_set(why, wl, -errno,
+			       "%s: cannot create a temporary entry: %m", kin);
 	chmod(tmp, 0755);
 	man = (struct manifest){.package = strdup(m),
 				.version = strdup(v),
@@ -199,7 +198,7 @@ int cache_add(const struct dkb_ctx *c, const struct cache_opts *o,
 		(void)fsync_path(khost);
 	remove_tree(tmp);
 	if (r < 0 && !*why)
-		cache_whyf(why, wl, r, "%s/%s: %s", kin, a, strerror(-r));
+		why_set(why, wl, r, "%s/%s: %s", kin, a, strerror(-r));
 	return r;
 }
 

@@ -19,16 +19,6 @@
 #include "module/kabi.h"
 #include "module/modinfo.h"
 
-int cache_whyf(char *why, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 const char *cache_dir(const struct cache_opts *o)
 {
 	return o->dir ? o->dir : CACHE_DIR;
@@ -48,18 +38,18 @@ static int trusted(const struct cache_opts *o, int fd, const char *what,
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return cache_whyf(why, wl, -errno, "%s: %m", what);
+		return why_set(why, wl, -errno, "%s: %m", what);
 	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return cache_whyf(why, wl, -EPERM, "%s: not a %s", what,
-				  dir ? "directory" : "regular file");
+		return why_set(why, wl, -EPERM, "%s: not a %s", what,
+			       dir ? "directory" : "regular file");
 	if (o->no_trust_check)
 		return 0;
 	if (st.st_uid != 0)
-		return cache_whyf(why, wl, -EPERM,
-				  "%s: owned by uid %u, not root; refused",
-				  what, (unsigned)st.st_uid);
+		return why_set(why, wl, -EPERM,
+			       "%s: owned by uid %u, not root; refused", what,
+			       (unsigned)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return cache_whyf(
+		return why_set(
 			why, wl, -EPERM,
 			"%s: writable by group or others (mode %03o); refused",
 			what, (unsigned)(st.st_mode & 0777));
@@ -75,23 +65,23 @@ static int open_chain(const struct dkb_ctx *c, const struct cache_opts *o,
 	int r = root_path(c->root, cache_dir(o), &host);
 
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s: %s", cache_dir(o),
-				  strerror(-r));
+		return why_set(why, wl, r, "%s: %s", cache_dir(o),
+			       strerror(-r));
 	fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return cache_whyf(why, wl, -errno, "%s: %m", cache_dir(o));
+		return why_set(why, wl, -errno, "%s: %m", cache_dir(o));
 	r = trusted(o, fd, cache_dir(o), true, why, wl);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int next;
 
 		if (!cache_safe_component(parts[i]))
-			return cache_whyf(why, wl, -EINVAL,
-					  "\"%s\": not a safe name", parts[i]);
+			return why_set(why, wl, -EINVAL,
+				       "\"%s\": not a safe name", parts[i]);
 		next = openat(fd, parts[i],
 			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0)
-			return cache_whyf(why, wl, -errno, "%s/.../%s: %m",
-					  cache_dir(o), parts[i]);
+			return why_set(why, wl, -errno, "%s/.../%s: %m",
+				       cache_dir(o), parts[i]);
 		close(fd);
 		fd = next;
 		r = trusted(o, fd, parts[i], true, why, wl);
@@ -123,18 +113,18 @@ static int read_manifest(struct cache_entry *e, const struct cache_opts *o,
 	int r;
 
 	if (fd < 0)
-		return cache_whyf(why, wl, -errno, "%s/MANIFEST: %m", e->path);
+		return why_set(why, wl, -errno, "%s/MANIFEST: %m", e->path);
 	r = trusted(o, fd, "MANIFEST", false, why, wl);
 	if (r < 0)
 		return r;
 	r = read_fd(fd, MANIFEST_MAX_SIZE, &buf, &len);
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s/MANIFEST: %s", e->path,
-				  strerror(-r));
+		return why_set(why, wl, r, "%s/MANIFEST: %s", e->path,
+			       strerror(-r));
 	r = manifest_parse(buf, len, &e->m, pwhy, sizeof(pwhy));
 	if (r < 0)
-		return cache_whyf(why, wl, -EBADMSG, "%s/MANIFEST: %s", e->path,
-				  pwhy);
+		return why_set(why, wl, -EBADMSG, "%s/MANIFEST: %s", e->path,
+			       pwhy);
 	return 0;
 }
 
@@ -156,23 +146,23 @@ static int open_modules(struct cache_entry *e, const struct cache_opts *o,
 		e->fds[i] = openat(e->dirfd, mm->file,
 				   O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e->fds[i] < 0)
-			return cache_whyf(why, wl, -errno, "%s/%s: %m", e->path,
-					  mm->file);
+			return why_set(why, wl, -errno, "%s/%s: %m", e->path,
+				       mm->file);
 		r = trusted(o, e->fds[i], mm->file, false, why, wl);
 		if (r < 0)
 			return r;
 		if (fstat(e->fds[i], &st) < 0 || st.st_size <= 0)
-			return cache_whyf(why, wl, -EBADMSG, "%s/%s: empty",
-					  e->path, mm->file);
+			return why_set(why, wl, -EBADMSG, "%s/%s: empty",
+				       e->path, mm->file);
 		if (mm->size > CACHE_MAX_MODULE)
-			return cache_whyf(
+			return why_set(
 				why, wl, -EBADMSG,
 				"%s/%s: claims %llu bytes, more than the "
 				"%llu MiB a module may have",
 				e->path, mm->file, mm->size,
 				CACHE_MAX_MODULE >> 20);
 		if (mm->size / (unsigned long long)st.st_size > CACHE_MAX_RATIO)
-			return cache_whyf(
+			return why_set(
 				why, wl, -EBADMSG,
 				"%s/%s: %llu bytes from %lld compressed is "
 				"a ratio over %u; refused as a "
@@ -202,7 +192,7 @@ static int entry_open_once(const struct dkb_ctx *c, const struct cache_opts *o,
 	r = read_manifest(e, o, why, wl);
 	if (r == 0 && (!streq(e->m.package, m) || !streq(e->m.version, v) ||
 		       !streq(e->m.kernel, k) || !streq(e->m.arch, a)))
-		r = cache_whyf(
+		r = why_set(
 			why, wl, -EBADMSG,
 			"%s/MANIFEST describes %s/%s for %s/%s, not what its "
 			"place says",
@@ -264,31 +254,31 @@ int cache_entry_module(const struct cache_entry *e, size_t i, char **buf,
 		return -errno;
 	r = read_fd(e->fds[i], CACHE_MAX_MODULE, &z, &zl);
 	if (r < 0)
-		return cache_whyf(why, wl, r, "%s/%s: %s", e->path, mm->file,
-				  strerror(-r));
+		return why_set(why, wl, r, "%s/%s: %s", e->path, mm->file,
+			       strerror(-r));
 	if (compress_detect(z, zl) != COMPRESS_ZST)
-		return cache_whyf(why, wl, -EBADMSG, "%s/%s: not a zstd stream",
-				  e->path, mm->file);
+		return why_set(why, wl, -EBADMSG, "%s/%s: not a zstd stream",
+			       e->path, mm->file);
 	r = decompress_buffer(COMPRESS_ZST, z, zl, (size_t)mm->size, &out, &ol);
 	if (r == -EFBIG)
-		return cache_whyf(
+		return why_set(
 			why, wl, -EBADMSG,
 			"%s/%s: decompresses past its declared %llu bytes; "
 			"refused",
 			e->path, mm->file, mm->size);
 	if (r < 0)
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s/%s: corrupt zstd data (%s)", e->path,
-				  mm->file, strerror(-r));
+		return why_set(why, wl, -EBADMSG,
+			       "%s/%s: corrupt zstd data (%s)", e->path,
+			       mm->file, strerror(-r));
 	if (ol != mm->size)
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s/%s: %zu bytes, the manifest says %llu",
-				  e->path, mm->file, ol, mm->size);
+		return why_set(why, wl, -EBADMSG,
+			       "%s/%s: %zu bytes, the manifest says %llu",
+			       e->path, mm->file, ol, mm->size);
 	cache_sha256_hex(out, ol, hex);
 	if (!streq(hex, mm->sha256))
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s/%s: sha256 %s, the manifest says %s",
-				  e->path, mm->file, hex, mm->sha256);
+		return why_set(why, wl, -EBADMSG,
+			       "%s/%s: sha256 %s, the manifest says %s",
+			       e->path, mm->file, hex, mm->sha256);
 	*buf = TAKE_PTR(out);
 	*len = ol;
 	return 0;
@@ -302,15 +292,15 @@ int cache_check_vermagic(const struct cache_entry *e, size_t i, const void *buf,
 	char rel[256];
 
 	if (!vm)
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s/%s: not a readable module", e->path,
-				  e->m.mods[i].file);
+		return why_set(why, wl, -EBADMSG,
+			       "%s/%s: not a readable module", e->path,
+			       e->m.mods[i].file);
 	if (!vermagic_release(vm, rel, sizeof(rel)) || !streq(rel, kernel))
-		return cache_whyf(why, wl, -EBADMSG,
-				  "%s/%s: vermagic \"%s\" is not for %s",
-				  e->path, e->m.mods[i].file, vm, kernel);
+		return why_set(why, wl, -EBADMSG,
+			       "%s/%s: vermagic \"%s\" is not for %s", e->path,
+			       e->m.mods[i].file, vm, kernel);
 	if (!streq(vm, e->m.mods[i].vermagic))
-		return cache_whyf(
+		return why_set(
 			why, wl, -EBADMSG,
 			"%s/%s: vermagic \"%s\", the manifest says \"%s\"",
 			e->path, e->m.mods[i].file, vm, e->m.mods[i].vermagic);

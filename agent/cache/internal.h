@@ -4,10 +4,7 @@
 
 /* What the cache's own files share; nothing outside cache/ includes it. */
 #include "cache/cache.h"
-
-/* Format the reason into why and return err, so a failure is one line. */
-int cache_whyf(char *why, size_t len, int err, const char *fmt, ...)
-	_printf_(4, 5);
+#include "lib/why.h"
 
 /* A path component we create or open: never "/", "..", "." or empty. */
 bool cache_safe_component(const char *s);

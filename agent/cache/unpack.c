@@ -67,15 +67,15 @@ static int kabi_target(struct dkb_ctx *c, const struct cache_unpack_req *q,
 		r = symvers_load(c->root, q->kernel, &cached_sv, kwhy,
 				 sizeof(kwhy));
 		if (r < 0)
-			return cache_whyf(
+			return why_set(
 				why, wl, -EPERM,
 				"kABI reuse needs %s's Module.symvers: %s",
 				q->kernel, kwhy);
 		cached_vm = kabi_kernel_vermagic(c->root, q->kernel);
 	}
 	if (!cached_vm)
-		return cache_whyf(why, wl, -EPERM, "cannot tell %s's vermagic",
-				  q->kernel);
+		return why_set(why, wl, -EPERM, "cannot tell %s's vermagic",
+			       q->kernel);
 	*sv = cached_sv;
 	*vm = cached_vm;
 	return 0;
@@ -98,12 +98,12 @@ static int kabi_entry_ok(struct dkb_ctx *c, const struct cache_unpack_req *q,
 		r = kabi_check_with(bufs[i], lens[i], sv, own, vm, kwhy,
 				    sizeof(kwhy));
 		if (r < 0)
-			cache_whyf(why, wl, -EPERM,
-				   "%s/%s built for %s cannot be reused for "
-				   "%s: %s: "
-				   "%s",
-				   e->m.package, e->m.version, e->m.kernel,
-				   q->kernel, e->m.mods[i].name, kwhy);
+			why_set(why, wl, -EPERM,
+				"%s/%s built for %s cannot be reused for "
+				"%s: %s: "
+				"%s",
+				e->m.package, e->m.version, e->m.kernel,
+				q->kernel, e->m.mods[i].name, kwhy);
 	}
 	return r < 0 ? -EPERM : 0;
 }
@@ -189,8 +189,8 @@ static int unpack_place(const struct cache_unpack_req *q,
 		pl[i].dst = dir ? xasprintf("%s/%s.ko", dir, mm->name) : NULL;
 		if (!pl[i].dst || make_dirs(dir, 0755) < 0 ||
 		    place(pl[i].staged, pl[i].dst, &pl[i].had_old) < 0) {
-			r = cache_whyf(why, wl, -EIO, "cannot place %s: %m",
-				       pl[i].dst ? pl[i].dst : mm->name);
+			r = why_set(why, wl, -EIO, "cannot place %s: %m",
+				    pl[i].dst ? pl[i].dst : mm->name);
 			break;
 		}
 		n++;
