@@ -55,7 +55,7 @@ fi
 say "the check as a machine reads it"
 "$BIN" check -k "$B" --root "$R" --json || true
 
-say "dkms-boot builds and installs it for $B (sandboxed: no network, read-only root, uid 65534)"
+say "dkms-boot builds and installs it for $B (sandboxed: no network, throwaway overlay root, uid 65534, seccomp)"
 # The headers are bound into the sandbox root, so the build runs there.
 dkms_sandbox "$R" "$BIN" install --all -k "$B" 2>&1 | grep -v '^depmod: WARNING'
 run "$BIN" check -k "$B" --root "$R"

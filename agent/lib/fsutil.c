@@ -234,23 +234,6 @@ int fsync_path(const char *path)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-int fsync_parent_dir(const char *path)
-{
-	_cleanup_(freep) char *dir = strdup(path);
-	char *slash;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	return fsync_path(dir);
-}
-
 int make_dirs_durable(const char *path, mode_t mode)
 {
 	_cleanup_(freep) char *p = strdup(path);

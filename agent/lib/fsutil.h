@@ -45,9 +45,6 @@ int unlink_durable(const char *path);
 /* mkdir -p, each new directory fsynced into its parent. */
 int make_dirs_durable(const char *path, mode_t mode);
 
-/* fsync the directory that holds path. */
-int fsync_parent_dir(const char *path);
-
 /*
  * Open rel beneath dirfd without following any symbolic link and
  * without leaving dirfd's tree: openat2(RESOLVE_BENEATH |

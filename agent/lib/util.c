@@ -170,7 +170,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+int fsync_parent_dir(const char *path)
 {
 	_cleanup_(freep) char *dir = strdup(path);
 	_cleanup_(closep) int fd = -1;
@@ -217,7 +217,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return r;
 	}
-	return fsync_parent(path);
+	return fsync_parent_dir(path);
 }
 
 int make_dirs(const char *path, mode_t mode)

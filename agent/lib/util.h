@@ -107,6 +107,9 @@ int read_fd(int fd, size_t max_size, char **buf, size_t *len);
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
 
+/* fsync the directory that holds path. */
+int fsync_parent_dir(const char *path);
+
 /* mkdir -p; mode for the directories created. */
 int make_dirs(const char *path, mode_t mode);
 
